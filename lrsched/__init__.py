@@ -13,6 +13,7 @@ Examples:
     0.5 * warmup(cosine(95), 5)
     >>> s(0), s(5), s(100)
     (0.0, 0.5, 0.0)
+
 """
 
 from __future__ import annotations

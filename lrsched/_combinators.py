@@ -16,7 +16,7 @@ from typing import final
 import attrs
 import numpy as np
 
-from lrsched._core import FloatArray, Schedule
+from lrsched._core import FloatArray, Schedule, constructor
 from lrsched._errors import ScheduleError
 from lrsched._primitives import Constant
 from lrsched._validate import finite, format_number, non_negative, sorted_points
@@ -44,7 +44,8 @@ class Warmup(Schedule):
 
     def _over(self, t: FloatArray) -> FloatArray:
         d = self.duration
-        ramp = self.schedule._at(0.0) * (self.start + (1.0 - self.start) * t / d)
+        fraction = np.minimum(t, d) / d  # <= 1: no overflow for a tiny duration
+        ramp = self.schedule._at(0.0) * (self.start + (1.0 - self.start) * fraction)
         after = self.schedule._over(np.maximum(t - d, 0.0))
         return np.where(t < d, ramp, after)
 
@@ -119,7 +120,11 @@ class Clamp(Schedule):
 @final
 @attrs.frozen(repr=False)
 class Product(Schedule):
-    """``scale * factors[0](t) * factors[1](t) * ...``, multiplied left to right."""
+    """``scale * factors[0](t) * factors[1](t) * ...``, multiplied left to right.
+
+    A factor that underflowed to 0 wins over one that overflowed to inf: the product is 0, not
+    the NaN that IEEE arithmetic gives for ``0 * inf``.
+    """
 
     scale: float
     factors: tuple[Schedule, ...]
@@ -131,12 +136,16 @@ class Product(Schedule):
         value = self.scale
         for factor in self.factors:
             value *= factor._at(t)
-        return value
+        return value if value == value else 0.0  # noqa: PLR0124 (NaN test: only 0 * inf)
 
     def _over(self, t: FloatArray) -> FloatArray:
         value = np.full(t.shape, self.scale)
-        for factor in self.factors:
-            value *= factor._over(t)
+        with np.errstate(invalid="ignore"):
+            for factor in self.factors:
+                value *= factor._over(t)
+        nan = np.isnan(value)
+        if nan.any():
+            value[nan] = 0.0
         return value
 
     def __repr__(self) -> str:
@@ -153,6 +162,7 @@ def _schedule(name: str, value: object) -> Schedule:
     return value
 
 
+@constructor
 def warmup(s: Schedule, duration: float, start: float = 0.0) -> Schedule:
     """Ramp linearly up to ``s(0)`` over ``duration``, then run ``s`` on its own clock.
 
@@ -172,6 +182,7 @@ def warmup(s: Schedule, duration: float, start: float = 0.0) -> Schedule:
         (0.0, 0.5, 1.0, 0.0)
         >>> ls.warmup(ls.constant(2), 4, start=0.5)(2)
         1.5
+
     """
     s = _schedule("s", s)
     duration = non_negative("duration", duration)
@@ -181,6 +192,7 @@ def warmup(s: Schedule, duration: float, start: float = 0.0) -> Schedule:
     return Warmup(s, duration, start)
 
 
+@constructor
 def concat(schedules: Iterable[Schedule], boundaries: Iterable[float]) -> Schedule:
     """Run schedules one after another, each on its own clock.
 
@@ -200,6 +212,7 @@ def concat(schedules: Iterable[Schedule], boundaries: Iterable[float]) -> Schedu
         (0.1, 1.0, 1.0, 1.0, 0.5)
         >>> ls.concat([ls.cosine(10)], [])
         cosine(10)
+
     """
     if isinstance(schedules, Schedule):
         msg = "schedules must be a sequence of Schedules (got a single Schedule; wrap it in a list)"
@@ -252,6 +265,7 @@ def _flatten_concat(
     return out_pieces, out_bounds
 
 
+@constructor
 def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> Schedule:
     """Limit ``s`` to ``[low, high]``: ``min(max(s(t), low), high)``; ``None`` means unbounded.
 
@@ -270,6 +284,7 @@ def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> S
         (0.5, 0.2)
         >>> ls.clamp(ls.clamp(ls.exponential(0.5), low=0.1), low=0.2, high=0.8)
         clamp(exponential(0.5), low=0.2, high=0.8)
+
     """
     s = _schedule("s", s)
     lo = None if low is None else finite("low", low)
@@ -287,6 +302,8 @@ def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> S
         lo = inner_lo if lo is None else lo if inner_lo is None else max(lo, inner_lo)
         hi = inner_hi if hi is None else hi if inner_hi is None else min(hi, inner_hi)
         s = s.schedule
+    if lo is not None and lo == hi:
+        return Constant(lo)
     if isinstance(s, Constant):
         return Constant(float(np.clip(s.value, lo, hi)))
     if lo is None and hi is None:
@@ -294,6 +311,7 @@ def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> S
     return Clamp(s, lo, hi)
 
 
+@constructor
 def product(*schedules: Schedule | float) -> Schedule:
     """Multiply schedules (and numbers) pointwise: ``s1(t) * s2(t) * ...``.
 
@@ -312,6 +330,7 @@ def product(*schedules: Schedule | float) -> Schedule:
         0.05
         >>> ls.product(ls.constant(2), 3)
         constant(6)
+
     """
     scale = 1.0
     factors: list[Schedule] = []

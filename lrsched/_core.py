@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 import math
 import numbers
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -20,14 +20,24 @@ import numpy.typing as npt
 from lrsched._errors import ScheduleError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-__all__ = ["Schedule", "ScheduleError", "Times"]
+__all__ = ["CONSTRUCTORS", "Schedule", "ScheduleError", "Times", "constructor"]
 
 FloatArray = npt.NDArray[np.float64]
 Times = float | int | np.integer | np.floating | npt.NDArray[np.number] | list[float] | list[int]
 
 _INF = math.inf
+_F = TypeVar("_F", bound="Callable[..., Any]")
+
+CONSTRUCTORS: dict[str, Callable[..., Schedule]] = {}
+"""Every public schedule constructor by name: the vocabulary of the text form (``repr``)."""
+
+
+def constructor(fn: _F) -> _F:
+    """Register ``fn`` as a public schedule constructor (reprs of schedules may call it)."""
+    CONSTRUCTORS[fn.__name__] = fn
+    return fn
 
 
 class Schedule(abc.ABC):
@@ -50,6 +60,7 @@ class Schedule(abc.ABC):
         array([0. , 0.5, 1. , 0.5])
         >>> s == ls.warmup(ls.cosine(10), 2)
         True
+
     """
 
     __slots__ = ()
@@ -90,14 +101,14 @@ class Schedule(abc.ABC):
         from lrsched._combinators import product  # noqa: PLC0415 (_combinators imports _core)
 
         if isinstance(other, Schedule | numbers.Real) and not isinstance(other, bool):
-            return product(self, other)
+            return product(self, other)  # type: ignore[arg-type]  # a Real works as a float
         return NotImplemented
 
     def __rmul__(self, other: object) -> Schedule:
         from lrsched._combinators import product  # noqa: PLC0415 (_combinators imports _core)
 
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return product(other, self)
+            return product(other, self)  # type: ignore[arg-type]  # a Real works as a float
         return NotImplemented
 
 
@@ -136,7 +147,7 @@ def _array_times(t: object) -> FloatArray:
 def power(base: float, exponent: float) -> float:
     """``base ** exponent`` for ``base > 0``, giving ``inf`` on overflow instead of raising."""
     try:
-        return base**exponent
+        return float(base**exponent)
     except OverflowError:
         return _INF
 

@@ -16,7 +16,7 @@ from typing import final
 import attrs
 import numpy as np
 
-from lrsched._core import FloatArray, Schedule, power, power_array
+from lrsched._core import FloatArray, Schedule, constructor, power, power_array
 from lrsched._errors import ScheduleError
 from lrsched._validate import finite, format_number, positive, sorted_points
 
@@ -103,6 +103,14 @@ class Exponential(Schedule):
         return f"exponential({format_number(self.gamma)})"
 
 
+MULTIPLICATIVE_HORIZON = 2**24
+"""Largest ``floor(t)`` at which a ``multiplicative`` of a callable can be evaluated.
+
+Its value at ``t`` needs ``factor(1), ..., factor(floor(t))``: there is no closed form. The
+products are cached (8 bytes per step), so the horizon bounds both time and memory.
+"""
+
+
 class _PrefixProducts:
     """Growing cache of ``prod(factor(k) for k in 1..n)`` for n = 0, 1, 2, ...
 
@@ -124,12 +132,19 @@ class _PrefixProducts:
         products = self._products
         if n < len(products):
             return products
+        if n > MULTIPLICATIVE_HORIZON:
+            name = getattr(self._factor, "__qualname__", None) or type(self._factor).__name__
+            msg = (
+                f"t must be < {MULTIPLICATIVE_HORIZON + 1} for multiplicative({name})"
+                f" (got t = {n}): its value is a running product of {n} calls of a Python callable"
+            )
+            raise ScheduleError(msg)
         with self._lock:
             products = self._products
             known = len(products)
             if n < known:
                 return products
-            target = max(n + 1, 2 * known)
+            target = min(max(n + 1, 2 * known), MULTIPLICATIVE_HORIZON + 1)
             values = np.empty(target - known + 1)
             values[0] = products[-1]
             for i, k in enumerate(range(known, target), start=1):
@@ -190,7 +205,7 @@ class Linear(Schedule):
 
     def _at(self, t: float) -> float:
         d = self.duration
-        return self.start + (self.end - self.start) * (t if t < d else d) / d
+        return self.start + (self.end - self.start) * (min(d, t)) / d
 
     def _over(self, t: FloatArray) -> FloatArray:
         d = self.duration
@@ -212,7 +227,7 @@ class Cosine(Schedule):
 
     def _at(self, t: float) -> float:
         d = self.duration
-        cos = math.cos(math.pi * (t if t < d else d) / d)
+        cos = math.cos(math.pi * (min(d, t)) / d)
         return self.end + (self.start - self.end) * (1.0 + cos) / 2.0
 
     def _over(self, t: FloatArray) -> FloatArray:
@@ -229,6 +244,7 @@ class Cosine(Schedule):
         return f"cosine({format_number(self.duration)}{options})"
 
 
+@constructor
 def constant(value: float) -> Schedule:
     """The same value at every time: ``s(t) = value``.
 
@@ -239,10 +255,12 @@ def constant(value: float) -> Schedule:
         >>> import lrsched as ls
         >>> ls.constant(0.5)(1000)
         0.5
+
     """
     return Constant(finite("value", value))
 
 
+@constructor
 def step(size: float, gamma: float) -> Schedule:
     """Decay by ``gamma`` every ``size`` time units: ``s(t) = gamma ** floor(t / size)``.
 
@@ -257,12 +275,14 @@ def step(size: float, gamma: float) -> Schedule:
         >>> s = ls.step(30, 0.1)
         >>> s(0), s(29), s(30), s(60)
         (1.0, 1.0, 0.1, 0.010000000000000002)
+
     """
     size = positive("size", size)
     gamma = positive("gamma", gamma)
     return Constant(1.0) if gamma == 1.0 else Step(size, gamma)
 
 
+@constructor
 def milestones(points: object, gamma: float) -> Schedule:
     """Decay by ``gamma`` at each point: ``s(t) = gamma ** (number of points <= t)``.
 
@@ -280,6 +300,7 @@ def milestones(points: object, gamma: float) -> Schedule:
         milestones([30, 60], 0.5)
         >>> s(29), s(30), s(60)
         (1.0, 0.5, 0.25)
+
     """
     canonical = sorted_points("points", points, strict=False)
     gamma = positive("gamma", gamma)
@@ -288,6 +309,7 @@ def milestones(points: object, gamma: float) -> Schedule:
     return Milestones(canonical, gamma)
 
 
+@constructor
 def exponential(gamma: float) -> Schedule:
     """Decay by ``gamma`` per time unit, continuously: ``s(t) = gamma ** t``.
 
@@ -301,13 +323,15 @@ def exponential(gamma: float) -> Schedule:
         >>> s = ls.exponential(0.5)
         >>> s(0), s(1), s(2.5)
         (1.0, 0.5, 0.1767766952966369)
+
     """
     gamma = positive("gamma", gamma)
     return Constant(1.0) if gamma == 1.0 else Exponential(gamma)
 
 
+@constructor
 def multiplicative(factor: float | Callable[[int], float]) -> Schedule:
-    """Multiply by ``factor(k)`` at each whole time k = 1, 2, ...: ``prod(factor(k), k=1..floor(t))``.
+    """Multiply by ``factor(k)`` at each whole time k = 1, 2, ...: ``prod(factor(1..floor(t)))``.
 
     torch's ``MultiplicativeLR(lr_lambda=factor)``. A number is the same factor every step, which
     is ``step(1, factor)`` (and is returned as such). A callable is called with ints, once per k
@@ -326,12 +350,14 @@ def multiplicative(factor: float | Callable[[int], float]) -> Schedule:
         >>> s = ls.multiplicative(halve_after_two)
         >>> s(2), s(3), s(4.5)
         (1.0, 0.5, 0.25)
+
     """
     if callable(factor):
         return Multiplicative(factor)
     return step(1.0, positive("factor", factor))
 
 
+@constructor
 def linear(start: float, end: float, duration: float) -> Schedule:
     """Go from ``start`` to ``end`` in a straight line over ``[0, duration]``, then hold ``end``.
 
@@ -348,6 +374,7 @@ def linear(start: float, end: float, duration: float) -> Schedule:
         >>> s = ls.linear(0.1, 1, 4)
         >>> s(0), s(2), s(4), s(100)
         (0.1, 0.55, 1.0, 1.0)
+
     """
     start = finite("start", start)
     end = finite("end", end)
@@ -355,6 +382,7 @@ def linear(start: float, end: float, duration: float) -> Schedule:
     return Constant(start) if start == end else Linear(start, end, duration)
 
 
+@constructor
 def cosine(duration: float, start: float = 1.0, end: float = 0.0) -> Schedule:
     r"""Half a cosine from ``start`` down to ``end`` over ``[0, duration]``, then hold ``end``.
 
@@ -375,6 +403,7 @@ def cosine(duration: float, start: float = 1.0, end: float = 0.0) -> Schedule:
         cosine(10, end=0.1)
         >>> s(0), s(5), s(10), s(1000)
         (1.0, 0.55, 0.1, 0.1)
+
     """
     duration = positive("duration", duration)
     start = finite("start", start)

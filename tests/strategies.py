@@ -1,0 +1,83 @@
+"""Hypothesis strategies shared by the test suite: random schedule trees and times.
+
+Parameters are kept in ranges where every value over ``TIMES`` stays finite and far from
+overflow, so the laws can be checked with tight relative tolerances.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+import lrsched as ls
+
+__all__ = ["HORIZON", "durations", "factors", "schedules", "times", "transparent_schedules"]
+
+HORIZON = 300.0
+
+
+def _number(lo: float, hi: float) -> st.SearchStrategy[float]:
+    """Floats in [lo, hi], mixing round numbers (as users write them) and arbitrary ones."""
+    return st.one_of(
+        st.integers(int(lo), int(hi)).map(float).filter(lambda x: lo <= x <= hi),
+        st.floats(lo, hi, allow_nan=False, allow_infinity=False),
+    )
+
+
+times = _number(0.0, HORIZON)
+durations = _number(0.5, 120.0)
+factors = _number(0.3, 1.3)
+values = _number(-2.0, 3.0)
+
+
+def _boundaries(n: int) -> st.SearchStrategy[list[float]]:
+    return st.lists(_number(0.5, HORIZON), min_size=n, max_size=n, unique=True).map(sorted)
+
+
+_leaves: st.SearchStrategy[ls.Schedule] = st.one_of(
+    st.builds(ls.constant, values),
+    st.builds(ls.step, durations, factors),
+    st.builds(ls.milestones, st.lists(_number(0.0, HORIZON), max_size=6), factors),
+    st.builds(ls.exponential, _number(0.97, 1.01)),
+    st.builds(ls.multiplicative, factors),
+    st.builds(ls.linear, values, values, durations),
+    st.builds(ls.cosine, durations, values, values),
+)
+
+
+@st.composite
+def _concat(draw: st.DrawFn, children: st.SearchStrategy[ls.Schedule]) -> ls.Schedule:
+    pieces = draw(st.lists(children, min_size=1, max_size=4))
+    return ls.concat(pieces, draw(_boundaries(len(pieces) - 1)))
+
+
+@st.composite
+def _clamp(draw: st.DrawFn, children: st.SearchStrategy[ls.Schedule]) -> ls.Schedule:
+    s = draw(children)
+    low, high = draw(st.none() | values), draw(st.none() | values)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return ls.clamp(s, low, high)
+
+
+def _extend(children: st.SearchStrategy[ls.Schedule]) -> st.SearchStrategy[ls.Schedule]:
+    return st.one_of(
+        st.builds(ls.warmup, children, _number(0.0, 50.0), _number(0.0, 1.0)),
+        _concat(children),
+        _clamp(children),
+        st.lists(children, min_size=1, max_size=3).map(lambda fs: ls.product(*fs)),
+        st.builds(lambda k, s: k * s, values, children),
+    )
+
+
+transparent_schedules: st.SearchStrategy[ls.Schedule] = st.recursive(_leaves, _extend, max_leaves=8)
+"""Random schedule trees without Python callables (their repr evaluates back)."""
+
+
+def _halving_every(k: int) -> float:
+    return 0.5 if k % 7 == 0 else 1.0
+
+
+schedules: st.SearchStrategy[ls.Schedule] = st.recursive(
+    st.one_of(_leaves, st.just(ls.multiplicative(_halving_every))), _extend, max_leaves=8
+)
+"""Random schedule trees, some opaque (with a multiplicative callable)."""
