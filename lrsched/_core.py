@@ -75,7 +75,7 @@ class Schedule(abc.ABC):
         """Evaluate at time ``t`` (a number, or an array of numbers, each finite and >= 0)."""
         kind = type(t)
         if kind is int or kind is float:
-            return self._at(_scalar_time(t))  # type: ignore[arg-type]
+            return self._at(_scalar_time(t))
         if isinstance(t, np.ndarray | list | tuple):
             return self._over(_array_times(t))
         return self._at(_scalar_time(t))
