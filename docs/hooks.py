@@ -1,0 +1,176 @@
+"""mkdocs hooks for lrsched's site (declared in mkdocs.yml).
+
+- A fenced block ```` ```lrsched-plot name=NAME epochs=N [log] ```` whose lines are schedule
+  expressions becomes the ``lrsched plot`` command that draws them, and the picture itself: the
+  command is run (in-process) at build time, so every plot on the site is made by the CLI from
+  the text next to it.
+- The marker ``<!-- lrsched-api -->`` becomes the API reference: one mkdocstrings entry per name
+  in ``lrsched.__all__``, grouped, so a public name added later appears without editing a page.
+- Pages that other parts of the project write (``torch.md``, ``performance.md``) get a short
+  placeholder while they do not exist yet, so the navigation always builds.
+"""
+
+# ruff: noqa: INP001 (mkdocs loads this file by path; it is not part of a package)
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.util
+import inspect
+import io
+import logging
+import posixpath
+import re
+import shlex
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import Files
+    from mkdocs.structure.pages import Page
+
+log = logging.getLogger("mkdocs.hooks.lrsched")
+
+PLOT_BLOCK = re.compile(
+    r"^```lrsched-plot(?P<options>[^\n]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL
+)
+API_MARKER = "<!-- lrsched-api -->"
+PLOT_DIR = "assets/plots"
+PLACEHOLDERS = {
+    "torch.md": "Migrating from torch",
+    "performance.md": "Performance",
+}
+
+GROUPS: dict[str, str] = {
+    "Core": "The schedule type and the one exception type.",
+    "Schedules": "Leaf schedules: functions of time built from numbers.",
+    "Combinators": "Schedules built from other schedules.",
+    "Text and dict forms": "Reading and writing schedules as text and as plain data.",
+    "torch": "The torch binding (these import torch when first used).",
+    "Other": "",
+}
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add a placeholder for each page of the navigation that does not exist yet."""
+    from mkdocs.structure.files import File  # noqa: PLC0415 (mkdocs is there when this runs)
+
+    for name, title in PLACEHOLDERS.items():
+        if files.get_file_from_path(name) is None:
+            log.info("lrsched: %s does not exist yet; using a placeholder", name)
+            text = f"# {title}\n\nThis page is being written.\n"
+            files.append(File.generated(config, name, content=text))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Expand plot blocks and the API marker."""
+    markdown = PLOT_BLOCK.sub(lambda match: _plot(match, page, config, files), markdown)
+    if API_MARKER in markdown:
+        markdown = markdown.replace(API_MARKER, api_reference())
+    return markdown
+
+
+def plot_command(exprs: list[str], options: dict[str, str]) -> list[str]:
+    """The arguments of ``lrsched`` (after the program name) for one plot block."""
+    argv = ["plot", *exprs, "--epochs", options["epochs"]]
+    if "log" in options:
+        argv.append("--log")
+    return argv
+
+
+def parse_block(options_text: str, body: str) -> tuple[list[str], dict[str, str]]:
+    """The expressions (one per non-empty line) and options (``key=value`` or flags)."""
+    options = {}
+    for item in options_text.split():
+        key, _, value = item.partition("=")
+        options[key] = value
+    exprs = [line.strip() for line in body.splitlines() if line.strip()]
+    return exprs, options
+
+
+def _plot(match: re.Match[str], page: Page, config: MkDocsConfig, files: Files) -> str:
+    from mkdocs.structure.files import File  # noqa: PLC0415 (mkdocs is there when this runs)
+
+    from lrsched.cli import main  # noqa: PLC0415 (the plots are made by the CLI itself)
+
+    exprs, options = parse_block(match["options"], match["body"])
+    where = page.file.src_uri
+    if "name" not in options or "epochs" not in options or not exprs:
+        log.warning("%s: an lrsched-plot block needs name=, epochs= and expressions", where)
+        return match[0]
+    argv = plot_command(exprs, options)
+    with tempfile.TemporaryDirectory() as folder:
+        image = Path(folder) / f"{options['name']}.png"
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = main([*argv, "-o", str(image)])
+        if status != 0:
+            log.warning("%s: `lrsched %s` failed:\n%s", where, shlex.join(argv), err.getvalue())
+            return match[0]
+        content = image.read_bytes()
+    uri = f"{PLOT_DIR}/{options['name']}.png"
+    old = files.get_file_from_path(uri)
+    if old is not None:
+        files.remove(old)
+    files.append(File.generated(config, uri, content=content))
+    shown = ["lrsched", *argv[:1], *(shlex.quote(e) for e in exprs), *argv[1 + len(exprs) :]]
+    command = " ".join([*shown, "-o", f"{options['name']}.png"])
+    target = posixpath.relpath(uri, posixpath.dirname(where) or ".")
+    alt = options["name"].replace("-", " ")
+    return f"```console\n$ {command}\n```\n\n![{alt}]({target})\n"
+
+
+def api_reference() -> str:
+    """Markdown for the API page: every name in ``lrsched.__all__``, grouped."""
+    import lrsched  # noqa: PLC0415
+
+    origins = public_origins()
+    groups: dict[str, list[str]] = {title: [] for title in GROUPS}
+    for name in lrsched.__all__:
+        groups[_group(name, origins.get(name, ""))].append(name)
+    parts = []
+    for title, names in groups.items():
+        if not names:
+            continue
+        intro = f"{GROUPS[title]}\n\n" if GROUPS[title] else ""
+        entries = "\n\n".join(f"::: lrsched.{name}" for name in names)
+        parts.append(f"## {title}\n\n{intro}{entries}\n")
+    return "\n".join(parts)
+
+
+def public_origins() -> dict[str, str]:
+    """Name -> defining module for the imports of ``lrsched/__init__.py``, read statically.
+
+    Static, so that names bound lazily (the torch binding) are found without importing torch.
+    """
+    spec = importlib.util.find_spec("lrsched")
+    if spec is None or spec.origin is None:
+        msg = "lrsched is not installed"
+        raise RuntimeError(msg)
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    origins = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                origins[alias.asname or alias.name] = node.module
+    return origins
+
+
+def _group(name: str, module: str) -> str:
+    from lrsched._core import CONSTRUCTORS  # noqa: PLC0415
+
+    if module in {"lrsched.adapter", "lrsched.interop"}:
+        return "torch"
+    if name in CONSTRUCTORS:
+        first: Any = next(iter(inspect.signature(CONSTRUCTORS[name]).parameters.values()), None)
+        takes_schedules = first is not None and "Schedule" in str(first.annotation)
+        return "Combinators" if takes_schedules else "Schedules"
+    if module in {"lrsched._parse", "lrsched._serialize"}:
+        return "Text and dict forms"
+    if module in {"lrsched._core", "lrsched._errors"}:
+        return "Core"
+    return "Other"

@@ -1,0 +1,6 @@
+"""``python -m lrsched``: the ``lrsched`` command (see :mod:`lrsched.cli`)."""
+
+from lrsched.cli import main
+
+if __name__ == "__main__":  # not when imported (e.g. by pytest's doctest collection)
+    raise SystemExit(main())
