@@ -262,12 +262,23 @@ def test_tensor_lr_is_written_in_place() -> None:
     assert optimizer.param_groups[0]["initial_lr"] is not tensor
 
 
-def test_param_group_added_after_binding_is_an_error_that_says_so() -> None:
+def test_param_group_added_after_binding_follows_a_schedule_given_for_every_group() -> None:
+    # One schedule (for every group): a group added later follows it from the current time,
+    # relative to its own lr when first seen. A list (one per group) leaves it alone.
+    s = ls.step(1, 0.5)
     optimizer = make_optimizer([0.1])
-    bound = ls.bind(optimizer, ls.cosine(10))
+    bound = ls.bind(optimizer, s)
+    bound.step()
     optimizer.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.2})
-    with pytest.raises(ls.ScheduleError, match=r"added after bind\(\)"):
-        bound.step()
+    bound.step()
+    assert bound.get_last_lr() == [0.1 * s(2), 0.2 * s(2)]
+    assert optimizer.param_groups[1]["initial_lr"] == 0.2
+    listed = make_optimizer([0.1])
+    per_group = ls.bind(listed, [s])
+    listed.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.2})
+    per_group.step()
+    assert per_group.get_last_lr() == [0.1 * s(1), 0.2]
+    assert "initial_lr" not in listed.param_groups[1]
 
 
 def test_bind_runs_against_a_real_training_loop() -> None:
@@ -449,3 +460,14 @@ def test_bind_without_torch_names_the_extra() -> None:
     assert result.returncode == 0, result.stderr
     assert "ImportError:" in result.stdout
     assert "pip install 'lrsched[torch]'" in result.stdout
+
+
+def test_a_zero_lr_group_stays_zero_when_the_schedule_overflows() -> None:
+    # 0 * inf is NaN in IEEE arithmetic; a frozen group (lr 0) must never get a NaN lr.
+    optimizer = make_optimizer([0.0, 0.1])
+    bound = ls.bind(optimizer, ls.exponential(2.0))
+    bound.seek(2000)
+    assert bound.get_last_lr() == [0.0, math.inf]
+    bound.step()
+    assert [g["lr"] for g in optimizer.param_groups] == [0.0, math.inf]
+    assert bound.at(3000) == [0.0, math.inf]
