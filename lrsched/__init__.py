@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from lrsched._combinators import clamp, concat, product, warmup
 from lrsched._core import Schedule
+from lrsched._cyclic import cosine_restarts, cyclic, one_cycle
 from lrsched._errors import ScheduleError
+from lrsched._function import function
+from lrsched._parse import ParseError, parse
+from lrsched._plateau import plateau
+from lrsched._polynomial import polynomial
 from lrsched._primitives import (
     constant,
     cosine,
@@ -32,12 +37,17 @@ from lrsched._primitives import (
     multiplicative,
     step,
 )
+from lrsched._repeat import repeat, shift
+from lrsched._serialize import from_dict, to_dict
+from lrsched._shapes import inverse_sqrt, piecewise_linear, warmup_stable_decay
 
 if TYPE_CHECKING:
     from lrsched.adapter import BoundSchedule, bind
+    from lrsched.interop import from_torch
 
 __all__ = [
     "BoundSchedule",
+    "ParseError",
     "Schedule",
     "ScheduleError",
     "bind",
@@ -45,18 +55,34 @@ __all__ = [
     "concat",
     "constant",
     "cosine",
+    "cosine_restarts",
+    "cyclic",
     "exponential",
+    "from_dict",
+    "from_torch",
+    "function",
+    "inverse_sqrt",
     "linear",
     "milestones",
     "multiplicative",
+    "one_cycle",
+    "parse",
+    "piecewise_linear",
+    "plateau",
+    "polynomial",
     "product",
+    "repeat",
+    "shift",
     "step",
+    "to_dict",
     "warmup",
+    "warmup_stable_decay",
 ]
 
 __version__ = "0.1.0"
 
 _TORCH_NAMES = frozenset({"BoundSchedule", "bind"})
+_INTEROP_NAMES = frozenset({"from_torch"})
 
 
 def __getattr__(name: str) -> Any:
@@ -65,5 +91,9 @@ def __getattr__(name: str) -> Any:
         from lrsched import adapter  # noqa: PLC0415 (lazy on purpose)
 
         return getattr(adapter, name)
+    if name in _INTEROP_NAMES:
+        from lrsched import interop  # noqa: PLC0415 (lazy on purpose: it imports torch)
+
+        return getattr(interop, name)
     msg = f"module 'lrsched' has no attribute {name!r}"
     raise AttributeError(msg)

@@ -16,7 +16,14 @@ from typing import final
 import attrs
 import numpy as np
 
-from lrsched._core import FloatArray, Schedule, constructor
+from lrsched._core import (
+    FloatArray,
+    ScalarFunction,
+    Schedule,
+    constructor,
+    owned_over,
+    scalar_function,
+)
 from lrsched._errors import ScheduleError
 from lrsched._primitives import Constant
 from lrsched._validate import finite, format_number, non_negative, sorted_points
@@ -29,6 +36,8 @@ __all__ = ["clamp", "concat", "product", "warmup"]
 class Warmup(Schedule):
     """A linear ramp to ``s(0)`` over ``duration``, then ``s`` on its own clock."""
 
+    _over_returns_new = True
+
     schedule: Schedule
     duration: float
     start: float = 0.0
@@ -36,18 +45,53 @@ class Warmup(Schedule):
     def _children(self) -> tuple[Schedule, ...]:
         return (self.schedule,)
 
+    def _scalar(self) -> ScalarFunction:
+        inner = scalar_function(self.schedule)
+        d, start = self.duration, self.start
+        slope = 1.0 - start
+
+        if self.schedule.opaque:
+            # A Python callable inside: ask for s(0) when needed, as a plain call would.
+            def opaque_warmup_at(t: float) -> float:
+                if t < d:
+                    value = inner(0.0) * (start + slope * (t / d))
+                    return value if value == value else 0.0  # noqa: PLR0124 (inf * 0: 0 wins)
+                return inner(t - d)
+
+            return opaque_warmup_at
+
+        peak = inner(0.0)  # a value, computed once
+
+        def warmup_at(t: float) -> float:
+            if t < d:
+                # The fraction t / d first: (1 - start) * t may overflow, t / d <= 1 cannot.
+                value = peak * (start + slope * (t / d))
+                return value if value == value else 0.0  # noqa: PLR0124 (inf * 0: 0 wins)
+            return inner(t - d)
+
+        return warmup_at
+
     def _at(self, t: float) -> float:
-        d = self.duration
-        if t < d:
-            return self.schedule._at(0.0) * (self.start + (1.0 - self.start) * t / d)
-        return self.schedule._at(t - d)
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
         d = self.duration
-        fraction = np.minimum(t, d) / d  # <= 1: no overflow for a tiny duration
-        ramp = self.schedule._at(0.0) * (self.start + (1.0 - self.start) * fraction)
-        after = self.schedule._over(np.maximum(t - d, 0.0))
-        return np.where(t < d, ramp, after)
+        ramp = t < d
+        shifted = t - d
+        np.maximum(shifted, 0.0, out=shifted)
+        out = owned_over(self.schedule, shifted)
+        if ramp.any():
+            # s(0) * (start + (1 - start) * (t / d)) on the ramp only, in the scalar's order;
+            # an s(0) that overflowed times a ramp at 0 is 0, as in a product.
+            head = t[ramp]
+            head /= d
+            head *= 1.0 - self.start
+            head += self.start
+            with np.errstate(invalid="ignore"):
+                head *= self.schedule._at(0.0)
+            head[np.isnan(head)] = 0.0
+            out[ramp] = head
+        return out
 
     def __repr__(self) -> str:
         start = f", start={format_number(self.start)}" if self.start != 0.0 else ""
@@ -59,24 +103,50 @@ class Warmup(Schedule):
 class Concat(Schedule):
     """Piece i runs on ``[boundaries[i-1], boundaries[i])`` on its own clock."""
 
+    _over_returns_new = True
+
     pieces: tuple[Schedule, ...]
     boundaries: tuple[float, ...]
 
     def _children(self) -> tuple[Schedule, ...]:
         return self.pieces
 
+    def _scalar(self) -> ScalarFunction:
+        pieces = tuple(scalar_function(p) for p in self.pieces)
+        boundaries = self.boundaries
+        if len(pieces) == 2:
+            first, second = pieces
+            (switch,) = boundaries
+
+            def concat2_at(t: float) -> float:
+                if t < switch:
+                    return first(t)
+                return second(t - switch)
+
+            return concat2_at
+
+        starts = (0.0, *boundaries)  # t - 0.0 is t: the first piece sees t itself
+        which = bisect.bisect_right
+
+        def concat_at(t: float) -> float:
+            i = which(boundaries, t)
+            return pieces[i](t - starts[i])
+
+        return concat_at
+
     def _at(self, t: float) -> float:
-        i = bisect.bisect_right(self.boundaries, t)
-        return self.pieces[i]._at(t - self.boundaries[i - 1] if i else t)
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
         which = np.searchsorted(np.asarray(self.boundaries), t, side="right")
         out = np.empty(t.shape)
         starts = (0.0, *self.boundaries)
-        for i, piece in enumerate(self.pieces):
+        # Only the pieces some t falls in: one pass per piece used, not per piece (10**5 pieces).
+        used = np.unique(which).tolist() if len(self.pieces) > 8 else range(len(self.pieces))
+        for i in used:
             mask = which == i
             if mask.any():
-                out[mask] = piece._over(t[mask] - starts[i])
+                out[mask] = self.pieces[i]._over(t[mask] - starts[i])
         return out
 
     def __repr__(self) -> str:
@@ -90,6 +160,8 @@ class Concat(Schedule):
 class Clamp(Schedule):
     """``s(t)`` limited to ``[low, high]`` (either bound may be absent)."""
 
+    _over_returns_new = True
+
     schedule: Schedule
     low: float | None = None
     high: float | None = None
@@ -97,16 +169,47 @@ class Clamp(Schedule):
     def _children(self) -> tuple[Schedule, ...]:
         return (self.schedule,)
 
+    def _scalar(self) -> ScalarFunction:
+        inner = scalar_function(self.schedule)
+        low, high = self.low, self.high
+        if high is None:
+            lo = -math.inf if low is None else low
+
+            def clamp_low_at(t: float) -> float:
+                value = inner(t)
+                if value < lo:
+                    return lo
+                return value
+
+            return clamp_low_at
+        hi = high
+        if low is None:
+
+            def clamp_high_at(t: float) -> float:
+                value = inner(t)
+                if value > hi:
+                    return hi
+                return value
+
+            return clamp_high_at
+        lo = low
+
+        def clamp_at(t: float) -> float:
+            value = inner(t)
+            if value < lo:
+                return lo
+            if value > hi:
+                return hi
+            return value
+
+        return clamp_at
+
     def _at(self, t: float) -> float:
-        value = self.schedule._at(t)
-        if self.low is not None and value < self.low:
-            return self.low
-        if self.high is not None and value > self.high:
-            return self.high
-        return value
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
-        return np.clip(self.schedule._over(t), self.low, self.high)
+        values = owned_over(self.schedule, t)
+        return np.clip(values, self.low, self.high, out=values)
 
     def __repr__(self) -> str:
         bounds = "".join(
@@ -126,22 +229,52 @@ class Product(Schedule):
     the NaN that IEEE arithmetic gives for ``0 * inf``.
     """
 
+    _over_returns_new = True
+
     scale: float
     factors: tuple[Schedule, ...]
 
     def _children(self) -> tuple[Schedule, ...]:
         return self.factors
 
+    def _scalar(self) -> ScalarFunction:
+        scale = self.scale
+        factors = tuple(scalar_function(f) for f in self.factors)
+        # `value == value` is False only for a NaN, which only 0 * inf makes.
+        if len(factors) == 1:
+            (only,) = factors
+
+            def product1_at(t: float) -> float:
+                value = scale * only(t)
+                return value if value == value else 0.0  # noqa: PLR0124 (NaN test)
+
+            return product1_at
+        if len(factors) == 2:
+            first, second = factors
+
+            def product2_at(t: float) -> float:
+                value = scale * first(t) * second(t)
+                return value if value == value else 0.0  # noqa: PLR0124 (NaN test)
+
+            return product2_at
+
+        def product_at(t: float) -> float:
+            value = scale
+            for factor in factors:
+                value *= factor(t)
+            return value if value == value else 0.0  # noqa: PLR0124 (NaN test)
+
+        return product_at
+
     def _at(self, t: float) -> float:
-        value = self.scale
-        for factor in self.factors:
-            value *= factor._at(t)
-        return value if value == value else 0.0  # noqa: PLR0124 (NaN test: only 0 * inf)
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
-        value = np.full(t.shape, self.scale)
+        first, *rest = self.factors
         with np.errstate(invalid="ignore"):
-            for factor in self.factors:
+            value = owned_over(first, t)
+            value *= self.scale  # scale * f0
+            for factor in rest:
                 value *= factor._over(t)
         nan = np.isnan(value)
         if nan.any():

@@ -5,6 +5,14 @@ is the caller's). Every concrete schedule is a frozen attrs class that implement
 twice: ``_at`` for one Python float (the fast path used by training loops) and ``_over`` for a
 float64 numpy array (used for plots and time travel over many epochs). A property test ties the
 two together.
+
+Scalar speed: ``s(t)`` does not walk the tree through ``_at`` methods. Each node may build, once,
+a *scalar function* (:meth:`Schedule._scalar`): a closure over its parameters and over its
+children's scalar functions, cached on the instance (:func:`scalar_function`). ``s(t)`` checks
+``t`` with one chained comparison and calls it, so a warmup + cosine costs two small Python
+calls, about what a hand-written formula costs. Nodes that only implement ``_at`` fall back to
+it. ``_over`` implementations work in place on the arrays they allocate, and on a child's result
+only when they own it (:func:`owned_over`), never on ``t``: fewer passes over memory.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ from __future__ import annotations
 import abc
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+import reprlib
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -20,14 +31,26 @@ import numpy.typing as npt
 from lrsched._errors import ScheduleError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
-__all__ = ["CONSTRUCTORS", "Schedule", "ScheduleError", "Times", "constructor"]
+__all__ = [
+    "CONSTRUCTORS",
+    "ScalarFunction",
+    "Schedule",
+    "ScheduleError",
+    "Times",
+    "constructor",
+    "owned_over",
+    "scalar_function",
+]
 
 FloatArray = npt.NDArray[np.float64]
 Times = float | int | np.integer | np.floating | npt.NDArray[np.number] | list[float] | list[int]
+ScalarFunction = Callable[[float], float]
+"""A schedule's value at one validated time (a finite float >= 0), as a plain function."""
 
 _INF = math.inf
+_LARGEST_INT = int(sys.float_info.max)  # ints up to this convert to float without overflow
 _F = TypeVar("_F", bound="Callable[..., Any]")
 
 CONSTRUCTORS: dict[str, Callable[..., Schedule]] = {}
@@ -63,7 +86,14 @@ class Schedule(abc.ABC):
 
     """
 
-    __slots__ = ()
+    # The cached scalar function (see `scalar_function`). It is not an attrs field, so it takes
+    # no part in ==, hash, repr or pickling (attrs' slotted __getstate__ saves fields only).
+    __slots__ = ("_scalar_fn",)
+    _scalar_fn: ScalarFunction
+
+    _over_returns_new: ClassVar[bool] = False
+    """True if ``_over`` always returns a new array that nothing else refers to, so that a
+    combinator may write into it (see :func:`owned_over`); otherwise the combinator copies it."""
 
     @overload
     def __call__(self, t: float | np.integer | np.floating) -> float: ...
@@ -73,12 +103,30 @@ class Schedule(abc.ABC):
 
     def __call__(self, t: Times | Sequence[float]) -> float | FloatArray:
         """Evaluate at time ``t`` (a number, or an array of numbers, each finite and >= 0)."""
-        kind = type(t)
-        if kind is int or kind is float:
-            return self._at(_scalar_time(t))
-        if isinstance(t, np.ndarray | list | tuple):
-            return self._over(_array_times(t))
-        return self._at(_scalar_time(t))
+        # The hot path of a training loop: an int or float is checked with one chained
+        # comparison (False for NaN, negatives and inf) and passed to the cached scalar function.
+        if type(t) is float:
+            if 0.0 <= t < _INF:
+                try:
+                    fn = self._scalar_fn
+                except AttributeError:
+                    fn = scalar_function(self)
+                return fn(t)
+        elif type(t) is int and 0 <= t <= _LARGEST_INT:
+            try:
+                fn = self._scalar_fn
+            except AttributeError:
+                fn = scalar_function(self)
+            return fn(float(t))
+        elif isinstance(t, np.ndarray | list | tuple):
+            times = _array_times(t)
+            # Far in the future values may overflow to inf or underflow to 0, as Python floats
+            # do silently in the scalar path: never a warning (a NaN still warns: "invalid").
+            with np.errstate(over="ignore", under="ignore"):
+                if times.ndim == 0:  # numpy gives scalars, not arrays, for 0-d arithmetic
+                    return self._over(times.reshape(1)).reshape(())
+                return self._over(times)
+        return scalar_function(self)(_scalar_time(t))
 
     @abc.abstractmethod
     def _at(self, t: float) -> float:
@@ -86,7 +134,21 @@ class Schedule(abc.ABC):
 
     @abc.abstractmethod
     def _over(self, t: FloatArray) -> FloatArray:
-        """Values at an array of validated times (finite float64 >= 0), same shape."""
+        """Values at an array of validated times (finite float64 >= 0), same shape.
+
+        ``t`` may be the caller's own array: never write into it. Write into a child's result
+        only if you own it (:func:`owned_over`).
+        """
+
+    def _scalar(self) -> ScalarFunction:
+        """Build this node's scalar function; :func:`scalar_function` calls it once and caches it.
+
+        The default is the bound ``_at``. A node overrides it to return a closure with its
+        parameters, and its children's scalar functions, bound to local variables: the fast
+        path behind ``s(t)``. Such a node implements ``_at`` as ``scalar_function(self)(t)``,
+        so that its scalar formula is written once.
+        """
+        return self._at
 
     @property
     def opaque(self) -> bool:
@@ -96,6 +158,50 @@ class Schedule(abc.ABC):
     def _children(self) -> tuple[Schedule, ...]:
         """The schedules this one is built from (empty for a primitive)."""
         return ()
+
+    def describe(self) -> str:
+        """The expression as an indented tree, each node with the time range it decides.
+
+        Examples:
+            >>> import lrsched as ls
+            >>> print(ls.concat([ls.warmup(ls.cosine(45), 5), ls.constant(0.01)], [50]).describe())
+            concat([..., ...], [50])  [0, inf)
+              warmup(..., 5)          [0, 50)    linear ramp on [0, 5)
+                cosine(45)            [5, 50)    own clock from t = 5
+              constant(0.01)          [50, inf)  own clock from t = 50
+
+        """
+        from lrsched._inspect import describe  # noqa: PLC0415 (lazy: inspection is optional)
+
+        return describe(self)
+
+    def breakpoints(self, horizon: float) -> tuple[float, ...]:
+        """The times ``0 < b < horizon`` where a piece of the formula ends (drops, switches).
+
+        Examples:
+            >>> import lrsched as ls
+            >>> ls.warmup(ls.step(30, 0.1), 5).breakpoints(100)
+            (5.0, 35.0, 65.0, 95.0)
+
+        """
+        from lrsched._inspect import breakpoints  # noqa: PLC0415 (lazy: inspection is optional)
+
+        return breakpoints(self, horizon)
+
+    def extrema(self, horizon: float) -> tuple[float, float]:
+        """``(min, max)`` of the values at the integer times ``0 <= t < horizon``.
+
+        Found exactly without evaluating every time where the formula allows it.
+
+        Examples:
+            >>> import lrsched as ls
+            >>> (0.1 * ls.warmup(ls.cosine(95), 5)).extrema(10**9)
+            (0.0, 0.1)
+
+        """
+        from lrsched._inspect import extrema  # noqa: PLC0415 (lazy: inspection is optional)
+
+        return extrema(self, horizon)
 
     def __mul__(self, other: object) -> Schedule:
         from lrsched._combinators import product  # noqa: PLC0415 (_combinators imports _core)
@@ -110,6 +216,31 @@ class Schedule(abc.ABC):
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return product(other, self)  # type: ignore[arg-type]  # a Real works as a float
         return NotImplemented
+
+
+def scalar_function(s: Schedule) -> ScalarFunction:
+    """The function ``t -> s(t)`` for validated times, built on first use and cached on ``s``.
+
+    A combinator's :meth:`Schedule._scalar` calls this for each child and keeps the results in
+    its closure, so evaluating a tree is a chain of plain function calls.
+    """
+    try:
+        return s._scalar_fn
+    except AttributeError:
+        fn = s._scalar()
+        # A cache, not a change of value: the slot is outside attrs' fields. Two threads may
+        # both build it; they build equal functions, and either may win.
+        object.__setattr__(s, "_scalar_fn", fn)
+        return fn
+
+
+def owned_over(s: Schedule, t: FloatArray) -> FloatArray:
+    """``s._over(t)`` as an array the caller may write into: copied unless ``s`` returns new ones.
+
+    Nodes that set ``_over_returns_new`` save combinators a copy (a pass over memory) per level.
+    """
+    values = s._over(t)
+    return values if s._over_returns_new else np.array(values, dtype=np.float64)
 
 
 def _scalar_time(t: object) -> float:
@@ -130,18 +261,31 @@ def _scalar_time(t: object) -> float:
 
 def _array_times(t: object) -> FloatArray:
     """Return ``t`` as a float64 array, or raise if any element is not a finite number >= 0."""
-    arr = np.asarray(t)
+    try:
+        arr = np.asarray(t)
+    except (ValueError, TypeError):  # a ragged list such as [1.0, [2.0]]: no array at all
+        shown = reprlib.repr(t)  # bounded, also for deeply nested input
+        msg = f"t must be a real number or an array of them (got {type(t).__name__}: {shown})"
+        raise TypeError(msg) from None
     if arr.dtype.kind not in "iuf":
         msg = f"t must be a real number or an array of them (got an array of dtype {arr.dtype})"
         raise TypeError(msg)
     times: FloatArray = arr.astype(np.float64, copy=False)
-    if times.size and not (times.min() >= 0.0 and times.max() < _INF):
+    if times.size and not _all_valid(arr, times):
         bad = np.flatnonzero(~((times >= 0.0) & (times < _INF)))[0]
         index = np.unravel_index(bad, times.shape)
         where = index[0] if len(index) == 1 else tuple(int(i) for i in index)
         msg = f"t must be a finite number >= 0 (got t[{where}] = {float(times.flat[bad])!r})"
         raise ScheduleError(msg)
     return times
+
+
+def _all_valid(arr: npt.NDArray[np.number], times: FloatArray) -> bool:
+    """Whether every time is finite and >= 0 (``times`` is ``arr`` as float64, not empty)."""
+    kind = arr.dtype.kind
+    if kind == "f":
+        return bool(times.min() >= 0.0 and times.max() < _INF)  # False if there is a NaN
+    return kind == "u" or bool(arr.min() >= 0)  # whole numbers are finite: one pass
 
 
 def power(base: float, exponent: float) -> float:

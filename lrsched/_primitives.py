@@ -16,7 +16,14 @@ from typing import final
 import attrs
 import numpy as np
 
-from lrsched._core import FloatArray, Schedule, constructor, power, power_array
+from lrsched._core import (
+    FloatArray,
+    ScalarFunction,
+    Schedule,
+    constructor,
+    power_array,
+    scalar_function,
+)
 from lrsched._errors import ScheduleError
 from lrsched._validate import finite, format_number, positive, sorted_points
 
@@ -30,16 +37,29 @@ __all__ = [
     "step",
 ]
 
+_INF = math.inf
+_HUGE = 1e300  # times at which pi * t / duration may overflow
+
 
 @final
 @attrs.frozen(repr=False)
 class Constant(Schedule):
     """The same value at every time."""
 
+    _over_returns_new = True
+
     value: float
 
+    def _scalar(self) -> ScalarFunction:
+        value = self.value
+
+        def constant_at(t: float) -> float:  # noqa: ARG001 (the scalar-function signature)
+            return value
+
+        return constant_at
+
     def _at(self, t: float) -> float:
-        return self.value
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
         return np.full(t.shape, self.value)
@@ -53,14 +73,32 @@ class Constant(Schedule):
 class Step(Schedule):
     """``gamma ** floor(t / size)``."""
 
+    _over_returns_new = True
+
     size: float
     gamma: float
 
+    def _scalar(self) -> ScalarFunction:
+        size, gamma, floor = self.size, self.gamma, math.floor
+
+        def step_at(t: float) -> float:
+            n = t / size
+            n = floor(n) if n < _INF else n  # a size near 0 gives inf: gamma ** inf, not a crash
+            try:
+                return gamma**n
+            except OverflowError:
+                return _INF
+
+        return step_at
+
     def _at(self, t: float) -> float:
-        return power(self.gamma, math.floor(t / self.size))
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
-        return power_array(self.gamma, np.floor(t / self.size))
+        exponent = t / self.size
+        np.floor(exponent, out=exponent)
+        with np.errstate(over="ignore", under="ignore"):
+            return np.power(self.gamma, exponent, out=exponent)
 
     def __repr__(self) -> str:
         return f"step({format_number(self.size)}, {format_number(self.gamma)})"
@@ -71,11 +109,24 @@ class Step(Schedule):
 class Milestones(Schedule):
     """``gamma ** (number of points <= t)``; ``points`` is sorted, repeats allowed."""
 
+    _over_returns_new = True
+
     points: tuple[float, ...]
     gamma: float
 
+    def _scalar(self) -> ScalarFunction:
+        points, gamma, count = self.points, self.gamma, bisect.bisect_right
+
+        def milestones_at(t: float) -> float:
+            try:
+                return gamma ** count(points, t)
+            except OverflowError:
+                return _INF
+
+        return milestones_at
+
     def _at(self, t: float) -> float:
-        return power(self.gamma, bisect.bisect_right(self.points, t))
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
         counts = np.searchsorted(np.asarray(self.points), t, side="right")
@@ -91,10 +142,24 @@ class Milestones(Schedule):
 class Exponential(Schedule):
     """``gamma ** t``."""
 
+    _over_returns_new = True
+
     gamma: float
 
+    def _scalar(self) -> ScalarFunction:
+        gamma = self.gamma
+
+        def exponential_at(t: float) -> float:
+            try:
+                value: float = gamma**t  # gamma > 0: a float (typeshed says Any)
+            except OverflowError:
+                return _INF
+            return value
+
+        return exponential_at
+
     def _at(self, t: float) -> float:
-        return power(self.gamma, t)
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
         return power_array(self.gamma, t)
@@ -145,28 +210,46 @@ class _PrefixProducts:
             if n < known:
                 return products
             target = min(max(n + 1, 2 * known), MULTIPLICATIVE_HORIZON + 1)
-            values = np.empty(target - known + 1)
-            values[0] = products[-1]
-            for i, k in enumerate(range(known, target), start=1):
-                values[i] = self._checked(k)
-            self._products = products = np.concatenate([products, np.cumprod(values)[1:]])
+            factor = self._factor
+            values = [factor(k) for k in range(known, target)]
+            # Checked in bulk when every value is a float (the common case), else one by one
+            # (which also names the first bad k).
+            new = np.array(values) if set(map(type, values)) == {float} else None
+            if new is None or not np.isfinite(new).all():
+                ks = range(known, target)
+                new = np.array([self._checked(k, v) for k, v in zip(ks, values, strict=True)])
+            # The running product continues from the last one. It may overflow to inf or
+            # underflow to 0, never a warning; a factor 0 after an overflow wins (0, not NaN).
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                new[0] *= products[-1]
+                np.cumprod(new, out=new)
+            nan = np.isnan(new)
+            if nan.any():
+                new[nan] = 0.0
+            self._products = products = np.concatenate([products, new])
         return products
 
-    def _checked(self, k: int) -> float:
-        value = self._factor(k)
+    @staticmethod
+    def _checked(k: int, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             msg = f"factor({k}) must return a real number (got {value!r})"
             raise TypeError(msg)
-        if not math.isfinite(value):
+        try:
+            x = float(value)
+        except OverflowError:  # an int or Fraction beyond the float range
+            x = math.inf
+        if not math.isfinite(x):
             msg = f"factor({k}) must return a finite number (got {value!r})"
             raise ScheduleError(msg)
-        return float(value)
+        return x
 
 
 @final
 @attrs.frozen(repr=False)
 class Multiplicative(Schedule):
     """``prod(factor(k) for k in 1..floor(t))`` for a Python callable ``factor``."""
+
+    _over_returns_new = True
 
     factor: Callable[[int], float]
     _cache: _PrefixProducts = attrs.field(
@@ -180,14 +263,22 @@ class Multiplicative(Schedule):
     def opaque(self) -> bool:
         return True
 
+    def _scalar(self) -> ScalarFunction:
+        upto, floor = self._cache.upto, math.floor
+
+        def multiplicative_at(t: float) -> float:
+            n = floor(t)
+            return float(upto(n)[n])
+
+        return multiplicative_at
+
     def _at(self, t: float) -> float:
-        n = math.floor(t)
-        return float(self._cache.upto(n)[n])
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
         steps = np.floor(t).astype(np.int64)
         products = self._cache.upto(int(steps.max(initial=0)))
-        return products[steps]
+        return np.take(products, steps, out=np.empty(t.shape))  # an array even if t is 0-d
 
     def __repr__(self) -> str:
         name = getattr(self.factor, "__qualname__", None) or type(self.factor).__name__
@@ -199,17 +290,52 @@ class Multiplicative(Schedule):
 class Linear(Schedule):
     """``start + (end - start) * min(t, duration) / duration``."""
 
+    _over_returns_new = True
+
     start: float
     end: float
     duration: float
 
+    def _scalar(self) -> ScalarFunction:
+        start, end, d = self.start, self.end, self.duration
+        rise = end - start
+        # The fraction t / d is taken first: exact 1 from t = d on, and no underflow of
+        # rise * t for a duration near 0 (5e-324).
+        if math.isinf(rise):  # end - start overflowed: rise * 0 would be NaN
+
+            def wide_linear_at(t: float) -> float:
+                f = t / d if t < d else 1.0
+                return (1.0 - f) * start + f * end
+
+            return wide_linear_at
+
+        held = start + rise  # the formula at t = d, once
+
+        def linear_at(t: float) -> float:
+            if t < d:
+                return start + rise * (t / d)
+            return held
+
+        return linear_at
+
     def _at(self, t: float) -> float:
-        d = self.duration
-        return self.start + (self.end - self.start) * (min(d, t)) / d
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
+        # start + (end - start) * (min(t, d) / d), in place: the same roundings as the scalar.
         d = self.duration
-        return self.start + (self.end - self.start) * np.minimum(t, d) / d
+        out = np.minimum(t, d)
+        out /= d
+        rise = self.end - self.start
+        if math.isinf(rise):
+            wide = np.subtract(1.0, out)
+            wide *= self.start
+            out *= self.end
+            out += wide
+            return out
+        out *= rise
+        out += self.start
+        return out
 
     def __repr__(self) -> str:
         args = (self.start, self.end, self.duration)
@@ -219,21 +345,79 @@ class Linear(Schedule):
 @final
 @attrs.frozen(repr=False)
 class Cosine(Schedule):
-    """``end + (start - end) * (1 + cos(pi * min(t, duration) / duration)) / 2``."""
+    """``end + (start - end) * (1 + cos(pi * u / duration)) / 2``, ``u = min(t, duration)``.
+
+    With ``periodic`` the time is not capped (``u = t``): the cosine rises back to ``start`` at
+    ``2 * duration`` and repeats, as torch's ``CosineAnnealingLR`` does.
+    """
+
+    _over_returns_new = True
 
     duration: float
     start: float = 1.0
     end: float = 0.0
+    periodic: bool = False
+
+    def _scalar(self) -> ScalarFunction:
+        d, end, cos, pi = self.duration, self.end, math.cos, math.pi
+        drop = self.start - end
+
+        if math.isinf(drop):  # start - end overflowed: drop * 0 would be NaN
+            return _wide_cosine(d, self.start, end, periodic=self.periodic)
+
+        if self.periodic:
+            fmod, period = math.fmod, 2.0 * d
+
+            def periodic_cosine_at(t: float) -> float:
+                try:
+                    return end + drop * (1.0 + cos(pi * t / d)) / 2.0
+                except ValueError:  # pi * t / d overflowed: t is near the largest float
+                    return end + drop * (1.0 + cos(pi * (fmod(t, period) / d))) / 2.0
+
+            return periodic_cosine_at
+
+        # The fraction t / d is taken first: exact 1 from t = d on, also for a duration near 0.
+        held = end + drop * (1.0 + cos(pi)) / 2.0  # the formula at t = d, once
+
+        def cosine_at(t: float) -> float:
+            if t < d:
+                return end + drop * (1.0 + cos(pi * (t / d))) / 2.0
+            return held
+
+        return cosine_at
 
     def _at(self, t: float) -> float:
-        d = self.duration
-        cos = math.cos(math.pi * (min(d, t)) / d)
-        return self.end + (self.start - self.end) * (1.0 + cos) / 2.0
+        return scalar_function(self)(t)
 
     def _over(self, t: FloatArray) -> FloatArray:
+        # end + (start - end) * (1 + cos(pi * u / d)) / 2, in place: one array allocated.
         d = self.duration
-        cos = np.cos(np.pi * np.minimum(t, d) / d)
-        return self.end + (self.start - self.end) * (1.0 + cos) / 2.0
+        if self.periodic:
+            if t.size and t.max() >= _HUGE:  # pi * t / d could overflow
+                t = np.where(t < _HUGE, t, np.fmod(t, 2.0 * d))
+            out = np.multiply(t, np.pi)
+            out /= d
+            overflowed = np.isinf(out)  # a duration near 0: reduce t as the scalar path does
+            if overflowed.any():
+                out[overflowed] = np.pi * (np.fmod(t[overflowed], 2.0 * d) / d)
+        else:
+            out = np.minimum(t, d)
+            out /= d
+            out *= np.pi
+        np.cos(out, out=out)
+        out += 1.0
+        drop = self.start - self.end
+        if math.isinf(drop):  # start - end overflowed: interpolate without it
+            out /= 2.0
+            wide = np.subtract(1.0, out)
+            wide *= self.end
+            out *= self.start
+            out += wide
+            return out
+        out *= drop
+        out /= 2.0
+        out += self.end
+        return out
 
     def __repr__(self) -> str:
         options = "".join(
@@ -241,7 +425,25 @@ class Cosine(Schedule):
             for name, value, default in (("start", self.start, 1.0), ("end", self.end, 0.0))
             if value != default
         )
-        return f"cosine({format_number(self.duration)}{options})"
+        periodic = ", periodic=True" if self.periodic else ""
+        return f"cosine({format_number(self.duration)}{options}{periodic})"
+
+
+def _wide_cosine(d: float, start: float, end: float, *, periodic: bool) -> ScalarFunction:
+    """The cosine's scalar function when ``start - end`` overflows: a weighted mean instead."""
+    cos, pi, fmod, period = math.cos, math.pi, math.fmod, 2.0 * d
+
+    def wide_cosine_at(t: float) -> float:
+        if periodic:
+            angle = pi * t / d
+            if math.isinf(angle):
+                angle = pi * (fmod(t, period) / d)
+        else:
+            angle = pi * (t / d if t < d else 1.0)
+        w = (1.0 + cos(angle)) / 2.0
+        return (1.0 - w) * end + w * start
+
+    return wide_cosine_at
 
 
 @constructor
@@ -383,18 +585,25 @@ def linear(start: float, end: float, duration: float) -> Schedule:
 
 
 @constructor
-def cosine(duration: float, start: float = 1.0, end: float = 0.0) -> Schedule:
+def cosine(
+    duration: float, start: float = 1.0, end: float = 0.0, *, periodic: bool = False
+) -> Schedule:
     r"""Half a cosine from ``start`` down to ``end`` over ``[0, duration]``, then hold ``end``.
 
     .. math:: s(t) = end + (start - end) \frac{1 + \cos(\pi \min(t, duration) / duration)}{2}
 
     Within the duration this is torch's ``CosineAnnealingLR(T_max=duration)`` (with eta_min = 0);
-    unlike torch it holds its end value afterwards instead of rising again.
+    unlike torch it holds its end value afterwards instead of rising again. With
+    ``periodic=True`` the time is not capped (``min(t, duration)`` becomes ``t``): the value
+    rises back to ``start`` at ``2 * duration`` and repeats with period ``2 * duration``, which
+    is exactly torch's ``CosineAnnealingLR`` for all t (with ``start`` = the base lr and ``end``
+    = ``eta_min``).
 
     Args:
         duration: Length of the half period, > 0.
-        start: Value at t = 0.
-        end: Value from t = duration on.
+        start: Value at t = 0 (and at every multiple of ``2 * duration`` when periodic).
+        end: Value from t = duration on (at odd multiples of ``duration`` when periodic).
+        periodic: Keep oscillating past ``duration`` instead of holding ``end``; keyword-only.
 
     Examples:
         >>> import lrsched as ls
@@ -403,9 +612,15 @@ def cosine(duration: float, start: float = 1.0, end: float = 0.0) -> Schedule:
         cosine(10, end=0.1)
         >>> s(0), s(5), s(10), s(1000)
         (1.0, 0.55, 0.1, 0.1)
+        >>> w = ls.cosine(10, periodic=True)
+        >>> w(10), w(20), w(30), w(1000)
+        (0.0, 1.0, 0.0, 1.0)
 
     """
     duration = positive("duration", duration)
     start = finite("start", start)
     end = finite("end", end)
-    return Constant(start) if start == end else Cosine(duration, start, end)
+    if not isinstance(periodic, bool):
+        msg = f"periodic must be True or False (got {periodic!r})"
+        raise TypeError(msg)
+    return Constant(start) if start == end else Cosine(duration, start, end, periodic)

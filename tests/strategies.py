@@ -33,14 +33,71 @@ def _boundaries(n: int) -> st.SearchStrategy[list[float]]:
     return st.lists(_number(0.5, HORIZON), min_size=n, max_size=n, unique=True).map(sorted)
 
 
+@st.composite
+def _piecewise_linear(draw: st.DrawFn) -> ls.Schedule:
+    ts = draw(st.lists(_number(0.0, HORIZON), min_size=1, max_size=5, unique=True).map(sorted))
+    return ls.piecewise_linear([(t, draw(values)) for t in ts])
+
+
+_plateaus = st.builds(
+    lambda factor, patience, cooldown, metrics: ls.plateau(
+        factor=factor, patience=patience, cooldown=cooldown, metrics=metrics
+    ),
+    _number(0.3, 0.9),
+    st.integers(0, 3),
+    st.integers(0, 2),
+    st.lists(values, max_size=12),
+)
+
+
 _leaves: st.SearchStrategy[ls.Schedule] = st.one_of(
     st.builds(ls.constant, values),
     st.builds(ls.step, durations, factors),
+    st.builds(ls.inverse_sqrt, durations),
+    st.builds(
+        ls.warmup_stable_decay,
+        st.just(0.0) | _number(0.5, 50.0),
+        st.just(0.0) | _number(0.5, 100.0),
+        durations,
+        start=_number(0.0, 1.0),
+        end=values,
+        shape=st.sampled_from(["linear", "cosine"]),
+    ),
+    _piecewise_linear(),
+    _plateaus,
     st.builds(ls.milestones, st.lists(_number(0.0, HORIZON), max_size=6), factors),
     st.builds(ls.exponential, _number(0.97, 1.01)),
     st.builds(ls.multiplicative, factors),
     st.builds(ls.linear, values, values, durations),
     st.builds(ls.cosine, durations, values, values),
+    st.builds(ls.cosine, durations, values, values, periodic=st.just(True)),  # noqa: FBT003
+    st.builds(ls.polynomial, durations, _number(0.0, 4.0), values, values),
+    st.builds(ls.cosine_restarts, durations, mult=st.integers(1, 3), start=values, end=values),
+    st.builds(
+        ls.cyclic,
+        values,
+        values,
+        durations,
+        st.none() | _number(0.0, 120.0),
+        mode=st.sampled_from(["triangular", "triangular2"]),
+    ),
+    st.builds(
+        ls.cyclic, values, values, durations, mode=st.just("exp_range"), gamma=_number(0.97, 1.0)
+    ),
+    st.tuples(_number(1.0, 200.0), _number(0.0, 1.0))
+    .filter(lambda args: float(args[0] * args[1]) != 1.0)
+    .flatmap(
+        lambda args: st.builds(
+            ls.one_cycle,
+            st.just(args[0]),
+            values,
+            pct_start=st.just(args[1]),
+            div_factor=_number(1.0, 100.0),
+            final_div_factor=_number(1.0, 1e4),
+            anneal=st.sampled_from(["cos", "linear"]),
+            three_phase=st.booleans(),
+        )
+    ),
 )
 
 
@@ -66,6 +123,14 @@ def _extend(children: st.SearchStrategy[ls.Schedule]) -> st.SearchStrategy[ls.Sc
         _clamp(children),
         st.lists(children, min_size=1, max_size=3).map(lambda fs: ls.product(*fs)),
         st.builds(lambda k, s: k * s, values, children),
+        st.builds(
+            ls.repeat,
+            children,
+            durations,
+            growth=st.sampled_from([1.0, 1.5, 2.0]),
+            gamma=_number(0.9, 1.1),
+        ),
+        st.builds(ls.shift, children, st.just(0.0) | _number(0.5, 50.0), before=st.none() | values),
     )
 
 
