@@ -46,7 +46,11 @@ class Repeat(Schedule):
     def _cycle(self, t: float) -> float:
         g, p = self.growth, self.period
         if g == 1.0:
-            i = float(math.floor(t / p))
+            cycles = t / p
+            if cycles == math.inf:
+                # More cycles than a float counts (a period near 0): the limit, local time 0.
+                return math.inf
+            i = float(math.floor(cycles))
         else:
             x = t * (g - 1.0) / p
             if x < math.inf:
@@ -76,7 +80,7 @@ class Repeat(Schedule):
         g, p = self.growth, self.period
         with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
             if g == 1.0:
-                i = np.floor(t / p)
+                i = np.floor(t / p)  # inf past a float's count: the limit, local time 0
             else:
                 x = t * (g - 1.0) / p
                 big = (np.log(t) + math.log(g - 1.0) - math.log(p)) / math.log(g)
