@@ -204,7 +204,7 @@ def _plateau_hint(s: Any) -> str:
     try:
         from lrsched._plateau import torch_plateau_expression  # noqa: PLC0415 (optional part)
 
-        expression = torch_plateau_expression(s)
+        expression = torch_plateau_expression(s, "ls.")
     except (ImportError, ScheduleError, TypeError, ValueError, ZeroDivisionError):
         return ""
     return (

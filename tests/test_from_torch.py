@@ -698,7 +698,14 @@ class Warmup(tls.LRScheduler):
 REFUSALS: dict[str, tuple[Build, str]] = {
     "reduce_lr_on_plateau": (
         tls.ReduceLROnPlateau,
-        r"cannot convert ReduceLROnPlateau: its learning rates depend on the metrics",
+        (
+            r"cannot convert ReduceLROnPlateau: its learning rates depend on the metrics.*"
+            r"equivalent is ls\.plateau\(\)"
+        ),
+    ),
+    "reduce_lr_on_plateau_with_options": (
+        lambda o: tls.ReduceLROnPlateau(o, mode="max", factor=0.5, patience=3, cooldown=2),
+        r"equivalent is ls\.plateau\(factor=0\.5, patience=3, mode='max', cooldown=2\)",
     ),
     "subclass": (
         lambda o: MyStepLR(o, 3),
