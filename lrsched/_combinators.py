@@ -380,6 +380,12 @@ def _flatten_concat(
     out_bounds: list[float] = []
 
     def append(piece: Schedule, begin: float) -> None:
+        if out_pieces and begin == (out_bounds[-1] if out_bounds else 0.0):
+            # The previous (inner) piece has no width as floats (1 + 1e-300 == 1): it never
+            # runs, and keeping it would repeat a boundary.
+            out_pieces.pop()
+            if out_bounds:
+                out_bounds.pop()
         if out_pieces and isinstance(piece, Constant) and piece == out_pieces[-1]:
             return
         if out_pieces:

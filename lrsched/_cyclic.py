@@ -348,8 +348,8 @@ def cyclic(  # noqa: PLR0913 (torch's CyclicLR vocabulary; the options are keywo
 
     ``amplitude`` is 1 (``mode="triangular"``), ``1 / 2**(cycle - 1)`` (``"triangular2"``:
     halved every cycle) or ``gamma**t`` (``"exp_range"``). This is torch's ``CyclicLR`` with
-    ``base_lr=low, max_lr=high, step_size_up=up, step_size_down=down`` (momentum is not a
-    learning rate and is not modelled).
+    ``base_lr=low, max_lr=high, step_size_up=up, step_size_down=down``; its momentum is
+    ``cyclic(max_momentum, base_momentum, up, down, ...)`` (``from_torch(..., keys=True)``).
 
     Args:
         low: Value at the start of each cycle (``s(0) = low``).

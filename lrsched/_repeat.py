@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import final
+from typing import TypeGuard, final
 
 import attrs
 import numpy as np
 
 from lrsched._combinators import concat
 from lrsched._core import FloatArray, Schedule, constructor, power, power_array
+from lrsched._cyclic import cosine_restarts
 from lrsched._errors import ScheduleError
-from lrsched._primitives import Constant, constant
+from lrsched._primitives import Constant, Cosine, constant
 from lrsched._validate import finite, format_number, non_negative, positive
 
 __all__ = ["repeat", "shift"]
@@ -129,10 +130,13 @@ def repeat(s: Schedule, period: float, *, growth: float = 1.0, gamma: float = 1.
               growth = 1)
 
     where ``i`` is the cycle with ``start_i <= t < start_(i+1)``. Each cycle sees ``s`` on its own
-    clock from 0, stretched so that ``s`` over ``[0, period)`` fills the cycle: with
-    ``s = cosine(period, start=lr, end=eta_min)`` (absolute) this is torch's
-    ``CosineAnnealingWarmRestarts(T_0=period, T_mult=growth, eta_min=eta_min)``. ``gamma``
+    clock from 0, stretched so that ``s`` over ``[0, period)`` fills the cycle. ``gamma``
     scales a whole cycle (its floor too: ``clamp`` it to keep a floor).
+
+    With ``s = cosine(period, start=lr, end=eta_min)``, a whole-number ``growth`` and no
+    ``gamma`` this is SGDR, torch's ``CosineAnnealingWarmRestarts(T_0=period, T_mult=growth,
+    eta_min=eta_min)``, and the result *is* ``cosine_restarts(period, mult=growth, start=lr,
+    end=eta_min)``: one tree for one meaning, so the two spellings are ``==``.
 
     Args:
         s: The schedule of one cycle (only ``[0, period)`` of it is used).
@@ -146,6 +150,8 @@ def repeat(s: Schedule, period: float, *, growth: float = 1.0, gamma: float = 1.
         >>> s(0), s(5), s(10), s(25)
         (1.0, 0.5, 0.5, 0.125)
         >>> r = ls.repeat(ls.cosine(10), 10, growth=2)
+        >>> r
+        cosine_restarts(10, mult=2)
         >>> r(10), r(20), r(30), r(70)
         (1.0, 0.5, 1.0, 1.0)
 
@@ -161,7 +167,26 @@ def repeat(s: Schedule, period: float, *, growth: float = 1.0, gamma: float = 1.
     gamma = positive("gamma", gamma)
     if isinstance(s, Constant) and gamma == 1.0:
         return s
+    if _is_sgdr(s, period, growth, gamma):
+        return cosine_restarts(period, mult=growth, start=s.start, end=s.end)
     return Repeat(s, period, growth, gamma)
+
+
+def _is_sgdr(s: Schedule, period: float, growth: float, gamma: float) -> TypeGuard[Cosine]:
+    """Whether ``repeat(s, period, growth=growth, gamma=gamma)`` is a ``cosine_restarts``.
+
+    A cosine over exactly one period (periodic or not: each cycle only sees ``[0, period]``,
+    where the two agree), cycles growing by a whole factor (``cosine_restarts``' ``mult``), no
+    decay, and a drop ``start - end`` that is a finite float (``cosine_restarts`` has no
+    overflow-safe form for a wider one).
+    """
+    return (
+        isinstance(s, Cosine)
+        and s.duration == period
+        and growth.is_integer()
+        and gamma == 1.0
+        and math.isfinite(s.start - s.end)
+    )
 
 
 @constructor

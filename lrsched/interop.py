@@ -33,7 +33,7 @@ import functools
 import math
 import numbers
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import torch
 from torch.optim import lr_scheduler as tls
@@ -92,7 +92,15 @@ _CONTAINERS: tuple[type[Any], ...] = (tls.SequentialLR, tls.ChainedScheduler)
 _SUPPORTED = _CHAINABLE + _CLOSED + _CONTAINERS
 
 
-def from_torch(scheduler: object) -> tuple[Schedule, ...]:
+@overload
+def from_torch(scheduler: object, *, keys: Literal[False] = False) -> tuple[Schedule, ...]: ...
+@overload
+def from_torch(scheduler: object, *, keys: Literal[True]) -> dict[str, Any]: ...
+@overload
+def from_torch(scheduler: object, *, keys: bool) -> tuple[Schedule, ...] | dict[str, Any]: ...
+
+
+def from_torch(scheduler: object, *, keys: bool = False) -> tuple[Schedule, ...] | dict[str, Any]:
     """The schedules of a torch lr scheduler: one per param group, giving absolute lrs.
 
     ``from_torch(s)[g](t)`` is ``optimizer.param_groups[g]["lr"]`` after ``t`` calls of
@@ -105,7 +113,16 @@ def from_torch(scheduler: object) -> tuple[Schedule, ...]:
     ``T_max``, as torch), ``CosineAnnealingWarmRestarts`` (stepped once per epoch),
     ``CyclicLR``, ``OneCycleLR`` (torch's value at ``t = total_steps``, then held),
     ``SequentialLR`` (nested too) and ``ChainedScheduler`` where torch's result is a product.
-    Momentum is not converted.
+
+    With ``keys=True`` the result is a dict of :func:`lrsched.bind` keywords, each a list with
+    one absolute schedule per param group: ``{"lr": [...]}``, plus the momentum that a
+    ``CyclicLR`` or ``OneCycleLR`` with ``cycle_momentum=True`` cycles, as torch writes it:
+    ``"momentum": [...]`` (SGD, RMSprop), or ``"betas": [(beta1, None), ...]`` for optimizers
+    with betas (Adam: the second beta is left alone). Bind it all with
+    ``lrsched.bind(optimizer, **from_torch(s, keys=True), absolute=True)``. The momentum of a
+    ``CyclicLR`` is ``cyclic(max_momentum, base_momentum, ...)`` (the lr's cycle, inverted);
+    that of a ``OneCycleLR`` is ``one_cycle(total_steps, base_momentum,
+    div_factor=base_momentum / max_momentum, final_div_factor=1, ...)`` with the lr's phases.
 
     The conversion only reads the scheduler and its optimizer (nothing is stepped or changed)
     and is deterministic. Python callables (``LambdaLR``, ``MultiplicativeLR``) are wrapped, not
@@ -114,17 +131,24 @@ def from_torch(scheduler: object) -> tuple[Schedule, ...]:
     Args:
         scheduler: A ``torch.optim.lr_scheduler.LRScheduler`` of one of the classes above,
             created with the default ``last_epoch=-1``.
+        keys: Return a dict of bind keywords (lr and cycled momentum) instead of the tuple of
+            lr schedules; keyword-only.
 
     Returns:
-        One schedule per param group of the scheduler's optimizer.
+        One schedule per param group of the scheduler's optimizer; with ``keys=True``, a dict
+        from param-group keys (``"lr"``, ``"momentum"`` or ``"betas"``) to lists with one
+        entry per param group.
 
     Raises:
         TypeError: If ``scheduler`` is not a torch lr scheduler.
         ScheduleError: If it is ``ReduceLROnPlateau`` (driven by metrics, not by the epoch), a
             class of its own (subclasses included), or a configuration whose torch behaviour
             is a quirk that no schedule expression reproduces; the message names the scheduler
-            and the quirk. Also if the optimizer's current lr is not what the scheduler's
-            settings give at its current epoch (the lr was changed from outside).
+            and the quirk. Also if the optimizer's current lr (or, with ``keys=True``, its
+            momentum) is not what the scheduler's settings give at its current epoch (it was
+            changed from outside). With ``keys=True``, also if a scheduler that cycles
+            momentum sits inside a ``SequentialLR`` or ``ChainedScheduler``, or if a
+            ``OneCycleLR``'s momentum runs through 0 (no ``one_cycle`` expresses it).
 
     Examples:
         >>> import torch
@@ -134,6 +158,10 @@ def from_torch(scheduler: object) -> tuple[Schedule, ...]:
         >>> sched = torch.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.5)
         >>> ls.from_torch(sched)
         (0.1 * step(30, 0.5),)
+        >>> opt = torch.optim.SGD(params, lr=0.1, momentum=0.9)
+        >>> sched = torch.optim.lr_scheduler.CyclicLR(opt, base_lr=0.01, max_lr=0.1)
+        >>> ls.from_torch(sched, keys=True)
+        {'lr': [cyclic(0.01, 0.1, 2000)], 'momentum': [cyclic(0.9, 0.8, 2000)]}
 
     """
     if not isinstance(scheduler, tls.LRScheduler):
@@ -144,11 +172,27 @@ def from_torch(scheduler: object) -> tuple[Schedule, ...]:
         raise TypeError(msg)
     name = type(scheduler).__name__
     _check_tree(scheduler, name)
+    if keys:
+        _check_momentum_tree(scheduler, name)
     groups = scheduler.optimizer.param_groups
     converter = _Converter(groups)
     schedules = converter.convert(scheduler, _CONSTRUCT, 0, name)
     _check_current_lrs(scheduler, schedules, groups, name)
-    return tuple(schedules)
+    if not keys:
+        return tuple(schedules)
+    out: dict[str, Any] = {"lr": list(schedules)}
+    if _cycles_momentum(scheduler):
+        momenta = converter.momentum(scheduler, name)
+        key = "betas" if getattr(scheduler, "use_beta1", False) else "momentum"
+        _check_current_momenta(scheduler, momenta, groups, key, name)
+        if key == "betas":
+            out[key] = [
+                (m, *(None,) * (len(group["betas"]) - 1))
+                for m, group in zip(momenta, groups, strict=True)
+            ]
+        else:
+            out[key] = list(momenta)
+    return out
 
 
 def _refuse(where: str, reason: str) -> ScheduleError:
@@ -197,6 +241,30 @@ def _check_tree(top: tls.LRScheduler, path: str) -> None:
             visit(child, f"{path}.schedulers[{i}]")
 
     visit(top, path)
+
+
+def _cycles_momentum(s: object) -> bool:
+    """Whether ``s`` is a ``CyclicLR`` or ``OneCycleLR`` that also writes the momentum."""
+    return type(s) in {tls.CyclicLR, tls.OneCycleLR} and getattr(s, "cycle_momentum", False) is True
+
+
+def _check_momentum_tree(top: tls.LRScheduler, path: str) -> None:
+    """Refuse ``keys=True`` where a scheduler inside a container cycles the momentum."""
+
+    def visit(s: object, path: str, container: str | None) -> None:
+        if container is not None and _cycles_momentum(s):
+            reason = (
+                f"keys=True with a scheduler that cycles momentum inside a {container}: torch "
+                "sets the momentum when the scheduler is built and at each of its own steps, "
+                "whichever piece drives the lr, which from_torch does not model (from_torch "
+                "without keys converts the lrs; or pass cycle_momentum=False)"
+            )
+            raise _refuse(_where(s, path), reason)
+        inside = type(s).__name__ if type(s) in _CONTAINERS else container
+        for i, child in enumerate(_children(s)):
+            visit(child, f"{path}.schedulers[{i}]", inside)
+
+    visit(top, path, None)
 
 
 def _plateau_hint(s: Any) -> str:
@@ -512,14 +580,18 @@ class _Converter:
         return [_built(where, cosine_restarts, period, mult=mult, start=b, end=eta) for b in bases]
 
     def cyclic(self, s: Any, where: str) -> list[Schedule]:
+        lows = self.base_lrs(s, where)
+        highs = [_lr(h, f"max_lrs[{g}]", where) for g, h in enumerate(s.max_lrs)]
+        return self.cycles(s, lows, highs, where)
+
+    def cycles(self, s: Any, lows: list[float], highs: list[float], where: str) -> list[Schedule]:
+        """A ``CyclicLR``'s cycle between ``lows`` and ``highs`` (per group)."""
         if s._scale_fn_custom is not None:
             reason = (
                 "CyclicLR with a custom scale_fn: the lr is base + height * scale_fn(...), a "
                 "sum of schedules that lrsched has no node for"
             )
             raise _refuse(where, reason)
-        lows = self.base_lrs(s, where)
-        highs = [_lr(h, f"max_lrs[{g}]", where) for g, h in enumerate(s.max_lrs)]
         total = _real(s.total_size, "total_size", where)
         ratio = _real(s.step_ratio, "step_ratio", where)
         up = _shortest(lambda u: u / (u + (total - u)), ratio, ratio * total)
@@ -532,17 +604,7 @@ class _Converter:
         ]
 
     def one_cycle(self, s: Any, where: str) -> list[Schedule]:
-        kind = getattr(s, "_anneal_func_type", None)
-        if kind not in {"cos", "linear"}:
-            reason = (
-                "OneCycleLR without a known anneal strategy (restored from a legacy state dict "
-                "with a custom anneal_func?)"
-            )
-            raise _refuse(where, reason)
-        phases = list(s._schedule_phases)
-        total = _whole(s.total_steps, "total_steps", 1, where, "torch counts whole steps")
-        rise_end = _real(phases[0]["end_step"], "end_step", where)
-        pct = _shortest(lambda p: float(p * total) - 1, rise_end, (rise_end + 1) / total)
+        kind, phases, total, pct = self.one_cycle_shape(s, where)
         out = []
         for g, group in enumerate(self.groups):
             initial = _lr(group["initial_lr"], f"param_groups[{g}]['initial_lr']", where)
@@ -561,7 +623,79 @@ class _Converter:
                 anneal=kind,
                 three_phase=len(phases) == 3,
             )
-            last = _torch_one_cycle_value(phases, group, kind, total, where)
+            last = _torch_one_cycle_value(phases, group, kind, total, which="lr", where=where)
+            out.append(body if last is None else concat([body, constant(last)], [total]))
+        return out
+
+    def one_cycle_shape(self, s: Any, where: str) -> tuple[str, list[dict[str, Any]], float, float]:
+        """A ``OneCycleLR``'s anneal strategy, phases, ``total_steps`` and ``pct_start``."""
+        kind = getattr(s, "_anneal_func_type", None)
+        if kind not in {"cos", "linear"}:
+            reason = (
+                "OneCycleLR without a known anneal strategy (restored from a legacy state dict "
+                "with a custom anneal_func?)"
+            )
+            raise _refuse(where, reason)
+        phases = list(s._schedule_phases)
+        total = _whole(s.total_steps, "total_steps", 1, where, "torch counts whole steps")
+        rise_end = _real(phases[0]["end_step"], "end_step", where)
+        pct = _shortest(lambda p: float(p * total) - 1, rise_end, (rise_end + 1) / total)
+        return kind, phases, total, pct
+
+    # -- momentum (from_torch(..., keys=True)) -----------------------------------------------
+
+    def momentum(self, s: Any, where: str) -> list[Schedule]:
+        """Absolute momentum schedules (one per group) of a top-level momentum-cycling ``s``."""
+        if type(s) is tls.CyclicLR:
+            bottoms = self.momenta(s.base_momentums, "base_momentums", where)
+            tops = self.momenta(s.max_momentums, "max_momentums", where)
+            # torch: max_m - (max_m - base_m) * scale, the lr's cycle from max_m towards base_m.
+            return self.cycles(s, tops, bottoms, where)
+        return self.one_cycle_momentum(s, where)
+
+    def momenta(self, values: Any, what: str, where: str) -> list[float]:
+        listed = list(values)
+        if len(listed) != self.n:
+            reason = (
+                f"the optimizer has {self.n} param groups but the scheduler has {len(listed)} "
+                f"{what} (a param group was added after the scheduler was created)"
+            )
+            raise _refuse(where, reason)
+        return [_lr(m, f"{what}[{g}]", where) for g, m in enumerate(listed)]
+
+    def one_cycle_momentum(self, s: Any, where: str) -> list[Schedule]:
+        # torch's momentum phases are the lr's with the anchors max_m -> base_m -> max_m (three
+        # phases: max_m -> base_m -> max_m -> max_m): one_cycle with peak = base_m,
+        # initial = peak / div_factor = max_m and low = initial / final_div_factor = max_m.
+        kind, phases, total, pct = self.one_cycle_shape(s, where)
+        out: list[Schedule] = []
+        for g, group in enumerate(self.groups):
+            top = _lr(group["max_momentum"], f"param_groups[{g}]['max_momentum']", where)
+            bottom = _lr(group["base_momentum"], f"param_groups[{g}]['base_momentum']", where)
+            if top == bottom:
+                out.append(constant(top))
+                continue
+            if top == 0.0 or bottom == 0.0 or (top < 0.0) != (bottom < 0.0):
+                reason = (
+                    f"its momentum runs from max_momentum {format_number(top)} to "
+                    f"base_momentum {format_number(bottom)} (param group {g}): one_cycle's "
+                    "anchors are its peak divided by positive factors, so a curve through 0 "
+                    "(or changing sign) has no one_cycle expression"
+                )
+                raise _refuse(where, reason)
+            div = _shortest(functools.partial(_divide, bottom), top, bottom / top)
+            body = _built(
+                where,
+                one_cycle,
+                total,
+                bottom,
+                pct_start=pct,
+                div_factor=div,
+                final_div_factor=1,
+                anneal=kind,
+                three_phase=len(phases) == 3,
+            )
+            last = _torch_one_cycle_value(phases, group, kind, total, which="momentum", where=where)
             out.append(body if last is None else concat([body, constant(last)], [total]))
         return out
 
@@ -629,16 +763,26 @@ def _divide(a: float, b: float) -> float:
     return a / b
 
 
-def _torch_one_cycle_value(
-    phases: list[dict[str, Any]], group: dict[str, Any], kind: str, step: float, where: str
+def _torch_one_cycle_value(  # noqa: PLR0913 (the phase lookup of torch's get_lr)
+    phases: list[dict[str, Any]],
+    group: dict[str, Any],
+    kind: str,
+    step: float,
+    *,
+    which: str,
+    where: str,
 ) -> float | None:
-    """The lr torch's OneCycleLR gives at ``step`` (same arithmetic), or None if torch raises."""
+    """The lr (``which="lr"``) or momentum (``"momentum"``) torch's OneCycleLR gives at ``step``.
+
+    Computed with torch's arithmetic; None if torch raises there.
+    """
     start_step = 0.0
     for i, phase in enumerate(phases):
         end_step = _real(phase["end_step"], "end_step", where)
         if step <= end_step or i == len(phases) - 1:
-            start = _lr(group[phase["start_lr"]], phase["start_lr"], where)
-            end = _lr(group[phase["end_lr"]], phase["end_lr"], where)
+            first, last = phase[f"start_{which}"], phase[f"end_{which}"]
+            start = _lr(group[first], first, where)
+            end = _lr(group[last], last, where)
             try:
                 pct = (step - start_step) / (end_step - start_step)
             except ZeroDivisionError:
@@ -726,8 +870,7 @@ def _check_current_lrs(
             expected = schedule(epoch)
         except ScheduleError:
             return  # past a callable's horizon: nothing to compare with
-        scale = max(abs(actual), abs(expected))
-        if not math.isclose(actual, expected, rel_tol=_CHECK_REL, abs_tol=1e-12 * scale):
+        if not _close(actual, expected):
             reason = (
                 f"param_groups[{g}]['lr'] is {actual!r} at epoch {epoch}, but the scheduler's "
                 f"settings give {expected!r} there: the lr was changed outside the scheduler, "
@@ -735,3 +878,31 @@ def _check_current_lrs(
                 "its later values do not follow from its settings"
             )
             raise _refuse(name, reason)
+
+
+def _check_current_momenta(
+    s: Any, schedules: list[Schedule], groups: list[dict[str, Any]], key: str, name: str
+) -> None:
+    """Refuse if the momentum (or first beta) now is not what the schedules give (see above)."""
+    epoch = _clock(s)
+    if epoch is None or epoch < 0:
+        return
+    for g, (schedule, group) in enumerate(zip(schedules, groups, strict=True)):
+        where = f"param_groups[{g}][{key!r}]"
+        value = group[key]
+        if key == "betas":
+            where, value = f"{where}[0]", value[0]
+        actual = _lr(value, where, name)
+        expected = schedule(epoch)
+        if not _close(actual, expected):
+            reason = (
+                f"{where} is {actual!r} at epoch {epoch}, but the scheduler's settings give "
+                f"{expected!r} there: the momentum was changed outside the scheduler, or the "
+                "scheduler was created with last_epoch or stepped with step(epoch)"
+            )
+            raise _refuse(name, reason)
+
+
+def _close(actual: float, expected: float) -> bool:
+    scale = max(abs(actual), abs(expected))
+    return math.isclose(actual, expected, rel_tol=_CHECK_REL, abs_tol=1e-12 * scale)

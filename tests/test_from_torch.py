@@ -1249,3 +1249,137 @@ def test_one_cycle_without_a_known_anneal_strategy_is_refused() -> None:
     del sched._anneal_func_type
     with pytest.raises(ls.ScheduleError, match=r"OneCycleLR without a known anneal strategy"):
         ls.from_torch(sched)
+
+
+# -- momentum: from_torch(s, keys=True) -----------------------------------------------------------
+
+momenta = st.floats(0.5, 0.99)
+
+
+def momentum_optimizer(lrs: Sequence[float], adam: bool) -> torch.optim.Optimizer:
+    groups = [{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]
+    if adam:
+        return torch.optim.Adam(groups, lr=0.1, betas=(0.9, 0.99))
+    return SGD(groups, lr=0.1, momentum=0.9)
+
+
+@st.composite
+def momentum_cycles(draw: st.DrawFn) -> Recipe:
+    """A CyclicLR or OneCycleLR that cycles momentum, with momentum anchors per group."""
+    r = draw(st.one_of(cyclic_lr(), one_cycle_lr()))
+    bottoms = draw(st.lists(momenta, **three))
+    # Sometimes max == base in a group: the momentum is then constant.
+    tops = [draw(st.just(b) | momenta) for b in bottoms]
+    extra = (("base_momentum", PerGroup(tuple(bottoms))), ("max_momentum", PerGroup(tuple(tops))))
+    return Recipe(r.kind, tuple(sorted(r.kwargs + extra)))
+
+
+def group_state(opt: torch.optim.Optimizer, key: str) -> list[tuple[float, ...]]:
+    """Per group: its lr, then its momentum, or both betas."""
+    values = [(g["lr"], *(g[key] if key == "betas" else (g[key],))) for g in opt.param_groups]
+    return [tuple(float(v) for v in row) for row in values]
+
+
+@SLOW
+@given(momentum_cycles(), group_lrs, st.booleans())
+def test_momentum_of_cyclic_and_one_cycle_binds_like_torch(
+    r: Recipe, lrs: list[float], adam: bool
+) -> None:
+    opt = momentum_optimizer(lrs, adam)
+    sched = r.build(opt)  # type: ignore[arg-type]
+    converted = ls.from_torch(sched, keys=True)
+    key = "betas" if adam else "momentum"
+    assert list(converted) == ["lr", key]
+    assert converted["lr"] == list(ls.from_torch(sched))
+    fresh = momentum_optimizer(lrs, adam)
+    bound = ls.bind(fresh, **converted, absolute=True)
+    opt.step()  # before sched.step(), or torch warns
+    expected = [group_state(opt, key)]
+    for _ in range(150):
+        try:
+            sched.step()
+        except ValueError:
+            break  # OneCycleLR past total_steps
+        expected.append(group_state(opt, key))
+    scales = [max(abs(row[g][0]) for row in expected) for g in range(len(lrs))]
+    for t, row in enumerate(expected):
+        if t:
+            bound.step()
+        for g, (theirs, ours) in enumerate(zip(row, group_state(fresh, key), strict=True)):
+            # lr within the usual slack; momentum (and beta1) within 1e-10; beta2 untouched.
+            assert math.isclose(ours[0], theirs[0], rel_tol=REL, abs_tol=ABS * scales[g])
+            assert math.isclose(ours[1], theirs[1], rel_tol=REL), (t, g, ours, theirs)
+            assert ours[2:] == theirs[2:]
+
+
+def test_momentum_keys_read_like_lrsched() -> None:
+    opt = momentum_optimizer([0.1, 0.2], adam=False)
+    cyc = tls.CyclicLR(opt, base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=4, mode="triangular2")
+    assert ls.from_torch(cyc, keys=True) == {
+        "lr": [
+            ls.cyclic(0.01, 0.1, 4, mode="triangular2"),
+            ls.cyclic(0.01, 0.2, 4, mode="triangular2"),
+        ],
+        "momentum": [ls.cyclic(0.9, 0.8, 4, mode="triangular2")] * 2,
+    }
+    opt = momentum_optimizer([0.1], adam=True)
+    one = tls.OneCycleLR(opt, max_lr=0.1, total_steps=100, base_momentum=0.8, max_momentum=0.9)
+    (beta1, beta2) = ls.from_torch(one, keys=True)["betas"][0]
+    assert beta2 is None
+    assert isinstance(beta1, ls.Schedule)
+    assert repr(beta1).startswith("concat([one_cycle(100, 0.8, div_factor=")
+    assert "final_div_factor=1)" in repr(beta1)
+    assert beta1(0) == 0.9
+    assert beta1(29) == 0.8  # the peak of the lr is the bottom of the momentum
+    assert beta1(99) == 0.9
+    opt = momentum_optimizer([0.1], adam=False)
+    same = tls.OneCycleLR(opt, 0.1, 10, base_momentum=0.9, max_momentum=0.9)
+    assert ls.from_torch(same, keys=True)["momentum"] == [ls.constant(0.9)]
+
+
+def test_keys_without_cycled_momentum_give_the_lrs_only() -> None:
+    opt = momentum_optimizer([0.1, 0.2], adam=False)
+    step = tls.StepLR(opt, 3)
+    assert ls.from_torch(step, keys=True) == {"lr": list(ls.from_torch(step))}
+    opt = momentum_optimizer([0.1], adam=True)
+    cyc = tls.CyclicLR(opt, 0.01, 0.1, cycle_momentum=False)
+    assert ls.from_torch(cyc, keys=True) == {"lr": [ls.cyclic(0.01, 0.1, 2000)]}
+    # The lr-only conversion of a momentum-cycling scheduler in a container is unchanged.
+    opt = momentum_optimizer([0.1], adam=False)
+    seq = tls.SequentialLR(opt, [tls.LinearLR(opt, 0.5), tls.CyclicLR(opt, 0.01, 0.1)], [5])
+    assert len(ls.from_torch(seq)) == 1
+
+
+def test_keys_refusals() -> None:
+    def refuses(sched: Any, message: str) -> None:
+        with pytest.raises(ls.ScheduleError, match=message):
+            ls.from_torch(sched, keys=True)
+
+    opt = momentum_optimizer([0.1], adam=False)
+    seq = tls.SequentialLR(opt, [tls.LinearLR(opt, 0.5), tls.CyclicLR(opt, 0.01, 0.1)], [5])
+    refuses(
+        seq,
+        r"cannot convert CyclicLR \(at SequentialLR.schedulers\[1\]\): keys=True with a "
+        r"scheduler that cycles momentum inside a SequentialLR: torch sets the momentum",
+    )
+    opt = momentum_optimizer([0.1], adam=True)
+    chain = tls.ChainedScheduler([tls.OneCycleLR(opt, 0.1, 10)])
+    refuses(chain, r"OneCycleLR \(at ChainedScheduler.schedulers\[0\]\): .* inside a Chained")
+    opt = momentum_optimizer([0.1], adam=False)
+    zero = tls.OneCycleLR(opt, 0.1, 10, base_momentum=0.0)
+    refuses(
+        zero,
+        r"cannot convert OneCycleLR: its momentum runs from max_momentum 0.95 to base_momentum 0 "
+        r"\(param group 0\): .* a curve through 0",
+    )
+    opt = momentum_optimizer([0.1, 0.2], adam=True)
+    cyc = tls.CyclicLR(opt, 0.01, 0.1)
+    opt.step()
+    cyc.step()
+    opt.param_groups[1]["betas"] = (0.5, 0.99)  # changed outside: torch overwrites it anyway
+    refuses(
+        cyc,
+        r"cannot convert CyclicLR: param_groups\[1\]\['betas'\]\[0\] is 0.5 at epoch 1, but the "
+        r"scheduler's settings give 0.89995 there: the momentum was changed outside",
+    )
+    assert len(ls.from_torch(cyc)) == 2  # the lrs alone are fine

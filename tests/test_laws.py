@@ -177,6 +177,22 @@ def test_concat_is_associative(
     assert_same_function(left, right, [*ts, d1, d1 + d2])
 
 
+def test_concat_drops_an_inner_piece_with_no_width_as_floats() -> None:
+    # 1 + 1e-300 == 1: linear(0, 1, 5) would run on [1, 1), and the boundaries would repeat.
+    a, b, one = ls.linear(0, 1, 5), ls.cosine(3), ls.constant(1)
+    s = ls.concat([one, ls.concat([a, b], [1e-300])], [1])
+    assert s == ls.concat([one, b], [1])
+    assert ls.parse(repr(s)) == s
+    # Dropping it can leave equal constants side by side: they merge.
+    assert ls.concat([one, ls.concat([ls.constant(2), one], [1e-300])], [1]) == one
+    assert ls.concat([one, ls.concat([a, one, b], [1e-300, 2e-300])], [1]) == ls.concat(
+        [one, b], [1]
+    )
+    # A narrow piece that is still wider than nothing stays.
+    kept = ls.concat([ls.concat([a, b], [1e-300]), one], [1])
+    assert kept == ls.concat([a, b, one], [1e-300, 1])
+
+
 @given(schedules, durations, st.floats(0, 1), time_lists)
 def test_warmup_ramps_to_the_start_value_then_delays(
     s: ls.Schedule, duration: float, start: float, ts: list[float]

@@ -269,6 +269,54 @@ def test_repeat_simplifies_and_validates() -> None:
         ls.repeat(0.5, 5)  # type: ignore[arg-type]
 
 
+# repeat of a cosine over one period is cosine_restarts: one meaning, one tree.
+
+# Periods whose restart times (period * whole numbers) are exact floats, so both trees cut the
+# cycles at the same times; values within a cycle then differ by rounding only.
+sgdr_periods = st.integers(1, 400).map(lambda k: k / 4)
+
+
+@settings(max_examples=40)
+@given(
+    sgdr_periods,
+    st.integers(1, 4),
+    st.floats(-2.0, 3.0),
+    st.floats(-2.0, 3.0),
+    st.booleans(),
+    st.lists(st.floats(0.0, 1e6) | st.integers(0, 10**6).map(float), min_size=1, max_size=50),
+)
+def test_repeat_of_a_cosine_over_its_period_is_cosine_restarts(
+    period: float, mult: int, start: float, end: float, periodic: bool, ts: list[float]
+) -> None:
+    cosine = ls.cosine(period, start=start, end=end, periodic=periodic)
+    built = ls.repeat(cosine, period, growth=mult)
+    sgdr = ls.cosine_restarts(period, mult=mult, start=start, end=end)
+    assert built == sgdr
+    assert repr(built) == repr(sgdr)
+    # The values agree with the general repeat node it replaces (rel 1e-12 of the schedule's
+    # scale: near the end of a cycle 1 + cos cancels, and both trees round the angle).
+    general = Repeat(cosine, period, float(mult), 1.0)
+    scale = max(abs(start), abs(end))
+    times = np.array(ts)
+    for t, value in zip(ts, sgdr(times).tolist(), strict=True):
+        assert math.isclose(sgdr(t), general(t), rel_tol=1e-12, abs_tol=1e-12 * scale), t
+        assert math.isclose(value, general(t), rel_tol=1e-12, abs_tol=1e-12 * scale), t
+
+
+def test_repeat_of_a_cosine_stays_a_repeat_when_it_is_not_sgdr() -> None:
+    assert ls.repeat(ls.cosine(10), 10, growth=2) == ls.cosine_restarts(10, mult=2)
+    assert ls.repeat(ls.cosine(10, 1, 0.1), 10) == ls.cosine_restarts(10, start=1, end=0.1)
+    assert ls.parse("repeat(cosine(10), 10, growth=3)") == ls.cosine_restarts(10, mult=3)
+    for other in (
+        ls.repeat(ls.cosine(10), 10, growth=2, gamma=0.5),  # decaying cycles
+        ls.repeat(ls.cosine(10), 10, growth=1.5),  # mult must be a whole number
+        ls.repeat(ls.cosine(8), 10),  # the cosine ends before the cycle does
+        ls.repeat(ls.linear(1, 0, 10), 10),  # not a cosine
+        ls.repeat(ls.cosine(10, start=1e308, end=-1e308), 10),  # start - end overflows
+    ):
+        assert isinstance(other, Repeat), other
+
+
 def test_repeat_far_in_the_future_is_never_nan() -> None:
     s = ls.repeat(ls.linear(0, 1, 1), 1, gamma=2.0)
     for t in (10**9, 1e15, 1e300):
