@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as tls
 
 import lrsched as ls
-from lrsched._primitives import MULTIPLICATIVE_HORIZON
+from lrsched._leaves import MULTIPLICATIVE_HORIZON
 from lrsched.adapter import STATE_FORMAT
 from tests.garbage import damaged, garbage, scalars
 from tests.strategies import schedules, transparent_schedules
