@@ -621,9 +621,9 @@ def one_cycle(  # noqa: PLR0913 (torch's OneCycleLR vocabulary; the options are 
 
     Examples:
         >>> import lrsched as ls
-        >>> s = ls.one_cycle(10, 25, final_div_factor=2, shape="linear")
+        >>> s = ls.one_cycle(10, peak=25, final_div_factor=2, shape="linear")
         >>> s
-        one_cycle(10, 25, final_div_factor=2, shape='linear')
+        one_cycle(10, peak=25, final_div_factor=2, shape='linear')
         >>> [s(t) for t in range(10)]
         [1.0, 13.0, 25.0, 21.5, 18.0, 14.5, 11.0, 7.5, 4.0, 0.5]
         >>> s(10), s(1000)

@@ -140,10 +140,12 @@ def from_dict(data: object) -> Schedule:
         version = data["version"]
     if not isinstance(node, Mapping):
         raise _error(path, f"expected a schedule node (got {_type_name(node)}: {_short(node)})")
-    if version == 1:
-        node = _upgrade_v1(node)
-    with deep(_depth(node)):
-        return _schedule(node, path)
+    depth = _depth(node)
+    if depth > MAX_PATH:
+        msg = f"nested deeper than {MAX_PATH} levels: not a schedule this library wrote"
+        raise _error(path, msg)
+    with deep(depth):
+        return _schedule(_upgrade_v1(node) if version == 1 else node, path)
 
 
 def _depth(node: object) -> int:
@@ -347,7 +349,7 @@ def _error(path: _Path, message: str) -> ScheduleError:
     return ScheduleError(f"{text}: {message}")
 
 
-MAX_PATH = 100_000
+MAX_PATH = 4_000
 """Deepest path ``from_dict`` follows; a deeper input is refused before Python's stack is."""
 
 _SHORT = reprlib.Repr()

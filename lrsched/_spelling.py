@@ -88,25 +88,20 @@ def call(node: object, constructor: Callable[..., Any], **values: object) -> Cal
     """The call of ``constructor`` that builds ``node``, defaults left out.
 
     The value of each parameter is ``values[name]`` if given, else ``getattr(node, name)``.
-    Positional-or-keyword parameters are written positionally up to the first one left out,
-    by keyword after it; keyword-only ones always by keyword.
+    Required parameters are written positionally, optional ones by keyword (`cosine(95,
+    end=0.01)`), so that a spelling reads the same whichever options are left out.
     """
     name = constructor.__name__
     args: list[object] = []
     kwargs: list[tuple[str, object]] = []
-    positional = True
     for param in signature(name).parameters.values():
         value = values[param.name] if param.name in values else getattr(node, param.name)
         if param.kind is param.VAR_POSITIONAL:
             args.extend(value)  # type: ignore[call-overload]  # a sequence by contract
-            continue
-        if param.default is not param.empty and _same(value, param.default):
-            positional = False
-            continue
-        if param.kind is param.KEYWORD_ONLY or not positional:
-            kwargs.append((param.name, value))
-        else:
+        elif param.default is param.empty:
             args.append(value)
+        elif not _same(value, param.default):
+            kwargs.append((param.name, value))
     return Call(name, tuple(args), tuple(kwargs))
 
 

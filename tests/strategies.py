@@ -118,7 +118,7 @@ def _clamp(draw: st.DrawFn, children: st.SearchStrategy[ls.Schedule]) -> ls.Sche
 
 def _extend(children: st.SearchStrategy[ls.Schedule]) -> st.SearchStrategy[ls.Schedule]:
     return st.one_of(
-        st.builds(ls.warmup, children, _number(0.0, 50.0), _number(0.0, 1.0)),
+        st.builds(ls.warmup, children, _number(0.0, 50.0), start=_number(0.0, 1.0)),
         _concat(children),
         _clamp(children),
         st.lists(children, min_size=1, max_size=3).map(lambda fs: ls.product(*fs)),
@@ -142,7 +142,17 @@ def _halving_every(k: int) -> float:
     return 0.5 if k % 7 == 0 else 1.0
 
 
+def _sawtooth(k: int) -> float:
+    return 1.0 - (k % 5) / 10
+
+
 schedules: st.SearchStrategy[ls.Schedule] = st.recursive(
-    st.one_of(_leaves, st.just(ls.multiplicative(_halving_every))), _extend, max_leaves=8
+    st.one_of(
+        _leaves,
+        st.just(ls.multiplicative(_halving_every)),
+        st.just(ls.function(_sawtooth)),
+    ),
+    _extend,
+    max_leaves=8,
 )
 """Random schedule trees, some opaque (with a multiplicative callable)."""

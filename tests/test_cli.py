@@ -163,7 +163,7 @@ def test_convert_between_text_and_json(
 
 def test_convert_of_an_opaque_schedule_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     _, err = run(capsys, "convert", "multiplicative(cosine(5))", status=1)
-    assert err.startswith("lrsched: error: cannot write multiplicative(Cosine) as data")
+    assert err.startswith("lrsched: error: cannot write multiplicative(cosine(5)) as data")
 
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -31,7 +31,7 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     ("zero cosine duration", lambda: ls.cosine(0), "duration must be > 0 (got 0)"),
     ("inf cosine start", lambda: ls.cosine(5, start=INF), "start must be a finite number"),
     ("negative warmup", lambda: ls.warmup(ONE, -1), "duration must be >= 0 (got -1)"),
-    ("nan warmup start", lambda: ls.warmup(ONE, 5, NAN), "start must be a finite number"),
+    ("nan warmup start", lambda: ls.warmup(ONE, 5, start=NAN), "start must be a finite number"),
     (
         "duplicate boundaries",
         lambda: ls.concat([ONE, TWO, ONE], [5, 5]),

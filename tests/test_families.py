@@ -160,8 +160,8 @@ def test_cosine_restarts_reference_values() -> None:
     ("args", "kwargs", "message"),
     [
         ((0,), {}, r"period must be > 0 \(got 0\)"),
-        ((10,), {"mult": 1.5}, r"mult must be a whole number >= 1 \(got 1.5\)"),
-        ((10,), {"mult": 0}, r"mult must be a whole number >= 1 \(got 0\)"),
+        ((10,), {"growth": 1.5}, r"growth must be a whole number >= 1 \(got 1.5\)"),
+        ((10,), {"growth": 0}, r"growth must be a whole number >= 1 \(got 0\)"),
         ((10,), {"end": math.nan}, r"end must be a finite number \(got nan\)"),
     ],
 )
@@ -283,7 +283,7 @@ def test_one_cycle_defaults_and_repr() -> None:
         three_phase=True,
     )
     assert repr(full) == (
-        "one_cycle(50, 0.5, pct_start=0.25, div_factor=10, final_div_factor=100, "
+        "one_cycle(50, peak=0.5, pct_start=0.25, div_factor=10, final_div_factor=100, "
         "shape='linear', three_phase=True)"
     )
     assert eval(repr(full), vars(ls)) == full
@@ -305,7 +305,7 @@ def test_one_cycle_short_rise_starts_in_the_second_phase() -> None:
         ((10,), {"pct_start": 1.5}, r"pct_start must be in \[0, 1\] \(got 1.5\)"),
         ((10,), {"div_factor": 0}, r"div_factor must be > 0 \(got 0\)"),
         ((10,), {"final_div_factor": -1}, r"final_div_factor must be > 0 \(got -1\)"),
-        ((10,), {"anneal": "exp"}, r"anneal must be one of 'cos', 'linear' \(got 'exp'\)"),
+        ((10,), {"shape": "exp"}, r"shape must be one of 'cosine', 'linear' \(got 'exp'\)"),
         ((10,), {"pct_start": 0.1}, r"pct_start \* duration must not be 1 \(got 0.1 \* 10\)"),
         ((10, math.inf), {}, r"peak must be a finite number \(got inf\)"),
     ],

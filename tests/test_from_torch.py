@@ -644,7 +644,7 @@ def test_one_cycle_negative_last_step_is_torch_value() -> None:
     assert trajectory[-1][0] < 0
     assert math.isclose(s(100), trajectory[-1][0], rel_tol=REL)
     assert s(99) > 0
-    assert repr(s).startswith("concat([one_cycle(100, 0.1, shape='linear'), constant(-")
+    assert repr(s).startswith("concat([one_cycle(100, peak=0.1, shape='linear'), constant(-")
 
 
 def test_converted_expressions_read_like_lrsched() -> None:
@@ -659,7 +659,7 @@ def test_converted_expressions_read_like_lrsched() -> None:
     opt = optimizer([0.3])
     one = tls.OneCycleLR(opt, max_lr=0.3, total_steps=1000, pct_start=0.25, three_phase=True)
     assert repr(ls.from_torch(one)[0]).startswith(
-        "concat([one_cycle(1000, 0.3, pct_start=0.25, three_phase=True), constant("
+        "concat([one_cycle(1000, peak=0.3, pct_start=0.25, three_phase=True), constant("
     )
     opt = optimizer([0.1])
     cyc = tls.CyclicLR(opt, base_lr=0.001, max_lr=0.1, step_size_up=200, step_size_down=300)
@@ -1327,7 +1327,7 @@ def test_momentum_keys_read_like_lrsched() -> None:
     (beta1, beta2) = ls.from_torch(one, keys=True)["betas"][0]
     assert beta2 is None
     assert isinstance(beta1, ls.Schedule)
-    assert repr(beta1).startswith("concat([one_cycle(100, 0.8, div_factor=")
+    assert repr(beta1).startswith("concat([one_cycle(100, peak=0.8, div_factor=")
     assert "final_div_factor=1)" in repr(beta1)
     assert beta1(0) == 0.9
     assert beta1(29) == 0.8  # the peak of the lr is the bottom of the momentum

@@ -197,15 +197,14 @@ def test_concat_drops_an_inner_piece_with_no_width_as_floats() -> None:
 def test_warmup_ramps_to_the_start_value_then_delays(
     s: ls.Schedule, duration: float, start: float, ts: list[float]
 ) -> None:
-    w = ls.warmup(s, duration, start)
-    assert close(w(0), start * s(0))
+    w = ls.warmup(s, duration, start=start)
+    assert w(0) == start
     assert w(duration) == s(0)
     just_before = math.nextafter(duration, 0.0)
     assert math.isclose(w(just_before), s(0), rel_tol=1e-9, abs_tol=1e-12)
     for t in ts:
         if t < duration:
-            fraction = start + (1 - start) * t / duration
-            assert close(w(t), s(0) * fraction)
+            assert close(w(t), start + (s(0) - start) * t / duration)
         else:
             assert close(w(t), s(t - duration))
 

@@ -55,6 +55,11 @@ rules = st.fixed_dictionaries(
 )
 
 
+def ours_of(rule: dict[str, Any]) -> dict[str, Any]:
+    """torch's option names as lrsched's (its factor is our gamma)."""
+    return {("gamma" if key == "factor" else key): value for key, value in rule.items()}
+
+
 def torch_trajectory(
     lrs: list[float], rule: dict[str, Any], min_lr: float | list[float], metrics: list[float]
 ) -> list[list[float]]:
@@ -107,7 +112,7 @@ def test_plateau_matches_reduce_lr_on_plateau(
 ) -> None:
     min_lrs = [min_fraction * lr for lr in lrs]
     theirs = torch_trajectory(lrs, rule, min_lrs, metrics)
-    schedules = [ls.plateau(**rule, low=min_fraction) for _ in lrs]
+    schedules = [ls.plateau(**ours_of(rule), low=min_fraction) for _ in lrs]
     ours, bound = bound_trajectory(lrs, schedules, metrics)
     assert_close(ours, theirs)
     # time travel over the recorded history: at(t) is what the loop saw at t
@@ -202,19 +207,19 @@ def test_nan_metric_is_never_better_and_keeps_equality() -> None:
 def test_repr_omits_defaults_and_round_trips() -> None:
     assert repr(ls.plateau()) == "plateau()"
     p = ls.plateau(
-        factor=0.5,
+        gamma=0.5,
         patience=2,
         threshold=0.01,
         mode="max",
         threshold_mode="abs",
         cooldown=1,
-        min_value=0.1,
+        low=0.1,
         metrics=[1, 2.5],
         times=[0.5, 3],
     )
     text = (
         "plateau(gamma=0.5, patience=2, threshold=0.01, mode='max', threshold_mode='abs', "
-        "cooldown=1, min_value=0.1, metrics=[1, 2.5], times=[0.5, 3])"
+        "cooldown=1, low=0.1, metrics=[1, 2.5], times=[0.5, 3])"
     )
     assert repr(p) == text
     assert eval(text, vars(ls)) == p
@@ -233,15 +238,15 @@ def test_plateau_composes_like_any_schedule() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"factor": 1}, ls.ScheduleError, r"factor must be < 1 \(got 1\)"),
-        ({"factor": 0}, ls.ScheduleError, r"factor must be > 0 \(got 0\)"),
+        ({"gamma": 1}, ls.ScheduleError, r"gamma must be < 1 \(got 1\)"),
+        ({"gamma": 0}, ls.ScheduleError, r"gamma must be > 0 \(got 0\)"),
         ({"patience": -1}, ls.ScheduleError, r"patience must be >= 0 \(got -1\)"),
         ({"patience": 2.5}, TypeError, r"patience must be an int >= 0 \(got float: 2.5\)"),
         ({"cooldown": -2}, ls.ScheduleError, r"cooldown must be >= 0 \(got -2\)"),
         ({"threshold": -1}, ls.ScheduleError, r"threshold must be >= 0 \(got -1\)"),
-        ({"mode": "minimum"}, ls.ScheduleError, r"mode must be 'min' or 'max' \(got 'minimum'\)"),
-        ({"threshold_mode": "x"}, ls.ScheduleError, r"threshold_mode must be 'rel' or 'abs'"),
-        ({"min_value": 2}, ls.ScheduleError, r"min_value must be in \[0, 1\] \(got 2\)"),
+        ({"mode": "minimum"}, ls.ScheduleError, r"mode must be one of 'min', 'max' \(got 'minimum'\)"),
+        ({"threshold_mode": "x"}, ls.ScheduleError, r"threshold_mode must be one of 'rel', 'abs'"),
+        ({"low": 2}, ls.ScheduleError, r"low must be in \[0, 1\] \(got 2\)"),
         ({"metrics": [1, "a"]}, TypeError, r"metrics\[1\] must be a real number \(got str: 'a'\)"),
         ({"metrics": [1], "times": [1, 2]}, ls.ScheduleError, r"one entry per metric"),
         ({"metrics": [1, 2], "times": [2, 1]}, ls.ScheduleError, r"times must be strictly incr"),

@@ -80,14 +80,20 @@ def test_wsd_reference_values_at_the_boundaries() -> None:
     assert s(100) == pytest.approx(0.505, rel=REL)
     assert s(110) == s(10**9) == ls.linear(1, 0.01, 20)(20)
     assert s(110) == pytest.approx(0.01, rel=REL)
-    assert s == ls.warmup(ls.concat([ls.constant(1), ls.linear(1, 0.01, 20)], [80]), 10, 0.1)
+    assert repr(s) == "warmup_stable_decay(10, 80, 20, start=0.1, end=0.01)"
+    inner = ls.concat([ls.constant(1), ls.linear(1, 0.01, 20)], [80])
+    assert s.expansion == ls.warmup(inner, 10, start=0.1)  # type: ignore[attr-defined]
 
 
 def test_wsd_cosine_shape_and_degenerate_phases() -> None:
-    s = ls.warmup_stable_decay(0, 0, 10, shape="cosine")
-    assert s == ls.cosine(10)
-    assert ls.warmup_stable_decay(5, 0, 10) == ls.warmup(ls.linear(1, 0, 10), 5)
-    assert ls.warmup_stable_decay(0, 5, 10) == ls.concat([ls.constant(1), ls.linear(1, 0, 10)], [5])
+    def expansion(s: ls.Schedule) -> ls.Schedule:
+        return s.expansion  # type: ignore[attr-defined,no-any-return]
+
+    assert expansion(ls.warmup_stable_decay(0, 0, 10, shape="cosine")) == ls.cosine(10)
+    assert expansion(ls.warmup_stable_decay(5, 0, 10)) == ls.warmup(ls.linear(1, 0, 10), 5)
+    assert expansion(ls.warmup_stable_decay(0, 5, 10)) == ls.concat(
+        [ls.constant(1), ls.linear(1, 0, 10)], [5]
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,7 +104,7 @@ def test_wsd_cosine_shape_and_degenerate_phases() -> None:
         (lambda: ls.warmup_stable_decay(1, 2, 0), r"decay must be > 0 \(got 0\)"),
         (
             lambda: ls.warmup_stable_decay(1, 2, 3, shape="sqrt"),
-            r"shape must be 'linear' or 'cosine' \(got 'sqrt'\)",
+            r"shape must be one of 'linear', 'cosine' \(got 'sqrt'\)",
         ),
     ],
 )
@@ -332,7 +338,8 @@ def test_repeat_far_in_the_future_is_never_nan() -> None:
 
 def test_shift_delays_and_holds_the_first_value() -> None:
     s = ls.shift(ls.cosine(10), 5)
-    assert s == ls.concat([ls.constant(1), ls.cosine(10)], [5])
+    assert repr(s) == "shift(cosine(10), 5)"
+    assert s.expansion == ls.concat([ls.constant(1), ls.cosine(10)], [5])  # type: ignore[attr-defined]
     assert [s(t) for t in (0, 4.9, 5, 10, 15, 100)] == [1.0, 1.0, 1.0, 0.5, 0.0, 0.0]
     assert ls.shift(ls.cosine(10), 5, before=0)(4) == 0.0
     assert ls.shift(ls.cosine(10), 0) == ls.cosine(10)

@@ -616,7 +616,7 @@ def test_durations_near_zero(t: float) -> None:
         (ls.linear(0.1, 1.0, TINY), ls.linear(0.1, 1.0, 1.0)(1.0) if past_end else 0.1),
         (ls.cosine(TINY, end=0.1), 0.1 if past_end else 1.0),
         (ls.cosine(TINY, start=0.3, end=0.7), 0.7 if past_end else 0.3),
-        (ls.warmup(ls.constant(0.5), TINY, start=0.2), 0.5 if past_end else 0.1),
+        (ls.warmup(ls.constant(0.5), TINY, start=0.2), 0.5 if past_end else 0.2),
         (ls.concat([ls.constant(2.0), ls.exponential(0.5)], [TINY]), 0.5 ** (t - TINY)),
     ]
     if t == 0:

@@ -37,7 +37,7 @@ def assert_plain_json(value: object) -> None:
 def test_dict_round_trips(s: ls.Schedule) -> None:
     d = ls.to_dict(s)
     assert d["format"] == "lrsched"
-    assert d["version"] == 1
+    assert d["version"] == 2
     assert_plain_json(d)
     assert ls.from_dict(d) == s
     assert ls.from_dict(d["schedule"]) == s  # a bare node reads as the current version
@@ -74,7 +74,7 @@ def test_format_of_a_typical_schedule() -> None:
     s = 0.1 * ls.warmup(ls.concat([ls.cosine(90, end=0.01), ls.constant(0.01)], [90]), 5)
     assert ls.to_dict(s) == {
         "format": "lrsched",
-        "version": 1,
+        "version": 2,
         "schedule": {
             "type": "product",
             "schedules": [
@@ -143,8 +143,8 @@ MALFORMED = [
     ),
     ({"format": "torch", "version": 1, "schedule": COSINE}, r"^format: must be 'lrsched'"),
     (
-        {"format": "lrsched", "version": 2, "schedule": COSINE},
-        r"^version: version 2 is newer than this lrsched reads \(1\): upgrade lrsched",
+        {"format": "lrsched", "version": 3, "schedule": COSINE},
+        r"^version: version 3 is newer than this lrsched reads \(2\): upgrade lrsched",
     ),
     ({"format": "lrsched", "version": "1", "schedule": COSINE}, r"^version: must be a positive"),
     ({"format": "lrsched", "version": True, "schedule": COSINE}, r"^version: must be a positive"),
@@ -165,7 +165,7 @@ MALFORMED = [
     ({"type": "cosine", "duration": "1"}, r"^duration: duration must be a real number"),
     (
         {"type": "cosine", "duration": float("nan")},
-        r"^duration: must be a finite number \(got nan\)",
+        r"^duration: duration must be a finite number \(got nan\)",
     ),
     ({"type": "cosine", "duration": 0}, r"^duration: duration must be > 0 \(got 0\)"),
     ({"type": "cosine", "duration": {1}}, r"^duration: unsupported value of type set"),
