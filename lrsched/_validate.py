@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from lrsched._errors import ScheduleError
 
 __all__ = [
+    "below",
     "finite",
     "format_number",
     "non_negative",
@@ -102,3 +103,18 @@ def format_number(x: float) -> str:
     if x.is_integer() and abs(x) < 1e16:
         return str(int(x)) if x or math.copysign(1.0, x) > 0 else "-0.0"
     return repr(x)
+
+
+def below(name: str, value: object, low: float, high: float) -> float:
+    """Return ``value`` as a float; it must be finite and in ``[low, high)``.
+
+    >>> below("betas[0]", 1.2, 0.0, 1.0)
+    Traceback (most recent call last):
+    lrsched._errors.ScheduleError: betas[0] must be in [0, 1) (got 1.2)
+    """
+    x = finite(name, value)
+    if not low <= x < high:
+        bounds = f"[{format_number(low)}, {format_number(high)})"
+        msg = f"{name} must be in {bounds} (got {format_number(x)})"
+        raise ScheduleError(msg)
+    return x

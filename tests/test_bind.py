@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as tls
 
 import lrsched as ls
-from tests.strategies import transparent_schedules
+from tests.bindable import lr_transparent_schedules as transparent_schedules
 
 EPOCHS = 120
 REL = 1e-12
@@ -463,11 +463,17 @@ def test_bind_without_torch_names_the_extra() -> None:
 
 
 def test_a_zero_lr_group_stays_zero_when_the_schedule_overflows() -> None:
-    # 0 * inf is NaN in IEEE arithmetic; a frozen group (lr 0) must never get a NaN lr.
-    optimizer = make_optimizer([0.0, 0.1])
+    # 0 * inf is NaN in IEEE arithmetic; a frozen group (lr 0) must never get a NaN lr, and
+    # the guard must not refuse it: only the group whose lr overflows is refused.
+    optimizer = make_optimizer([0.0, 0.0])
     bound = ls.bind(optimizer, ls.exponential(2.0))
     bound.seek(2000)
-    assert bound.get_last_lr() == [0.0, math.inf]
-    bound.step()
-    assert [g["lr"] for g in optimizer.param_groups] == [0.0, math.inf]
-    assert bound.at(3000) == [0.0, math.inf]
+    assert bound.get_last_lr() == [0.0, 0.0]
+    optimizer = make_optimizer([0.0, 0.1])
+    bound = ls.bind(optimizer, ls.exponential(2.0))
+    with pytest.raises(
+        ls.ScheduleError, match=r"param_groups\[1\]\['lr'\] must be a finite number"
+    ):
+        bound.seek(2000)
+    assert [g["lr"] for g in optimizer.param_groups] == [0.0, 0.1]
+    assert bound.at(3000) == [0.0, math.inf]  # time travel shows it, writes nothing

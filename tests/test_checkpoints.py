@@ -27,8 +27,9 @@ from torch.optim import lr_scheduler as tls
 import lrsched as ls
 from lrsched._primitives import MULTIPLICATIVE_HORIZON
 from lrsched.adapter import STATE_FORMAT
+from tests.bindable import lr_schedules as schedules
+from tests.bindable import lr_transparent_schedules as transparent_schedules
 from tests.garbage import damaged, garbage, scalars
-from tests.strategies import schedules, transparent_schedules
 
 
 def _bindable(s: ls.Schedule) -> bool:
@@ -220,13 +221,13 @@ def test_mismatch_shows_both_expressions_unless_allowed(
         "another schedule for param group 1:\n"
         f"  saved: {re.escape(repr(saved))}\n"
         f"  bound: {re.escape(repr(new))}\n"
-        "pass allow_schedule_change=True"
+        "pass on_schedule_change='jump'"
     )
     with pytest.raises(ls.ScheduleError, match=message):
         fresh.bound.load_state_dict(state)
     assert snapshot(fresh) == before
 
-    fresh.bound.load_state_dict(state, allow_schedule_change=True)
+    fresh.bound.load_state_dict(state, on_schedule_change="jump")
     assert fresh.bound.last_epoch == cut
     for t in range(cut, cut + 5):
         assert fresh.lrs() == [0.1, 0.2 * new(t)]
@@ -242,7 +243,7 @@ def test_mismatch_message_shows_both_expressions_on_their_own_lines() -> None:
     lines = str(caught.value).splitlines()
     assert lines[0] == "the checkpoint was made with another schedule for param group 0:"
     assert lines[1:3] == ["  saved: warmup(cosine(90), 10)", "  bound: warmup(cosine(80), 10)"]
-    assert "allow_schedule_change=True" in lines[3]
+    assert "on_schedule_change='jump'" in lines[3]
 
 
 # -- damaged state dicts change nothing ---------------------------------------------------------
@@ -377,7 +378,7 @@ def test_truncated_or_foreign_state_is_refused(state: object, message: str) -> N
     [
         ("format", torch.tensor([1, 1])),
         ("format", [STATE_FORMAT]),
-        ("version", 3),
+        ("version", 4),
         ("version", "1"),
         ("format", np.array([1.0, 2.0])),
         ("version", np.array([1.0, 2.0])),
