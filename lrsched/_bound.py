@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any, Self, cast
 
 import attrs
+import numpy as np
 
 from lrsched._checkpoint import CHANGE_POLICIES, Cell, Layout, Saved, decode, encode
 from lrsched._core import Schedule
@@ -137,6 +138,7 @@ class BoundSchedule(LRScheduler):
         self.steps_per_epoch = checked_steps_per_epoch(steps_per_epoch)
         self._per_epoch = self.steps_per_epoch or 1
         self.clock = _choice("clock", clock, _CLOCKS)
+        self._follows = self.clock == "optimizer"
         self.on_schedule_change = _choice("on_schedule_change", on_schedule_change, CHANGE_POLICIES)
         spec, keys, absolute_keys, start = _converted(optimizer, schedule, keys, absolute)
         if start and self.steps_per_epoch is not None:
@@ -179,22 +181,21 @@ class BoundSchedule(LRScheduler):
         apply from that time on. ``step(epoch=e)`` is ``seek(e)``.
         """
         if value is None and metric is None and epoch is None:
-            if self._follows:
-                self._check_live()
-                return
-            steps = self.last_epoch + 1
             plan = self._plan
+            fast = plan.fast  # None with the optimizer clock
             groups = self.optimizer.param_groups
-            if plan.simple is not None and groups is plan.groups and len(groups) == plan.size:
-                value = self._fns[0](steps / self._per_epoch)
+            if fast is not None and groups is plan.groups and len(groups) == plan.size:
+                steps = self.last_epoch + 1
                 try:
-                    self._last_lr = plan.write([value])
+                    self._last_lr = fast(steps / self._per_epoch)
                 except Refused as refused:
                     raise self._refusal(refused, steps) from None
                 self._step_count += 1
                 self.last_epoch = steps
                 return
-            self._go(steps)
+            self._check_live()
+            if not self._follows:
+                self._go(self.last_epoch + 1)
             return
         self._check_live()
         if value is not None:
@@ -224,10 +225,6 @@ class BoundSchedule(LRScheduler):
         return list(self._last_lr)
 
     # -- time ----------------------------------------------------------------------------------
-
-    @property
-    def _follows(self) -> bool:
-        return self.clock == "optimizer"
 
     @property
     def time(self) -> float:
@@ -495,8 +492,9 @@ class BoundSchedule(LRScheduler):
         return plan
 
     def _adopt(self, plan: Plan) -> None:
-        if self._setup.fed:
-            plan.simple = None  # the fast path of step() evaluates no plateau
+        if self._setup.fed or self._follows or self._replaced:
+            plan.simple = None  # the fast path of step() advances a clock that evaluates no plateau
+        plan.simplify(self._fns)
         self._plan = plan
         self.base_lrs = [None if i < 0 else plan.writes[i].base for i in plan.lrs]
 
@@ -525,15 +523,21 @@ class BoundSchedule(LRScheduler):
             if s.opaque or (low == -math.inf and high == math.inf):
                 continue
             lowest, highest, horizon = _extrema(s)
-            for value in (scaled(w.base, lowest), scaled(w.base, highest)):
-                if value < low or (high < math.inf and value >= high):
-                    rule = f">= {format_number(low)}" if value < low else f"< {format_number(high)}"
-                    msg = (
-                        f"{_where(w.cell)} must be {rule}, but {_relative(w.base)}{s!r} reaches "
-                        f"{format_number(value)} at some t < {format_number(horizon)} "
-                        "(found by its extrema)"
-                    )
-                    raise ScheduleError(msg)
+            worst = [scaled(w.base, lowest), scaled(w.base, highest)]
+            if all(low <= v < high for v in worst):
+                continue
+            times = np.arange(math.ceil(horizon), dtype=np.float64)
+            values = np.array([scaled(w.base, v) for v in s(times)])
+            first = int(np.argmax((values < low) | (values >= high)))
+            try:
+                check(_where(w.cell), w.cell[0], float(values[first]))
+            except ScheduleError as error:
+                msg = (
+                    f"{error} at epoch {first} (step {first * self._per_epoch}), from "
+                    f"{_relative(w.base)}{s!r} (found at bind time by its extrema); the "
+                    "optimizer was left unchanged"
+                )
+                raise ScheduleError(msg) from None
 
     def _metric(self, metric: object) -> float:
         if not self._setup.fed:
@@ -627,6 +631,7 @@ class BoundSchedule(LRScheduler):
 
     def _detach(self) -> None:
         self._replaced = True
+        self._plan = STALE
         if self._hook is not None:
             self._hook.remove()
             self._hook = None

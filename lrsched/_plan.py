@@ -12,7 +12,7 @@ that is not finite.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -111,6 +111,31 @@ class Plan:
     top: float = 0.0
     initials: list[tuple[dict[str, Any], str, Any]] = attrs.Factory(list)  # written once
     bases: dict[Cell, float] = attrs.Factory(dict)
+    fast: Callable[[float], list[float]] | None = None  # step() of the simple case
+
+    def simplify(self, fns: list[Callable[[float], float]]) -> None:
+        """Set up :attr:`fast` if this is the simple case (one float lr schedule for every
+        group, ``fns[0]``): ``fast(t)`` evaluates and writes the step at time ``t``."""
+        simple = self.simple
+        if simple is None:
+            self.fast = None
+            return
+        top, fn, initials = self.top, fns[0], self.initials
+
+        def write_simple(t: float) -> list[float]:
+            value = fn(t)
+            # The whole step's guard is one comparison: every base is in [0, top].
+            if not 0.0 <= value * top < _INF:
+                self._guard([value])
+            if initials:
+                self._commit()
+            lrs = []
+            for group, base in simple:
+                group["lr"] = lr = base * value if base else 0.0  # 0 wins over inf
+                lrs.append(lr)
+            return lrs
+
+        self.fast = write_simple
 
     def current(self, groups: list[dict[str, Any]]) -> bool:
         """Whether the plan is for ``groups`` (the same list, not grown)."""
@@ -122,18 +147,6 @@ class Plan:
         Every value is checked first: :class:`Refused` is raised for the first one outside its
         domain, before anything is written. Then the pending ``initial_<key>`` are set.
         """
-        simple = self.simple
-        if simple is not None:
-            value = values[0]
-            if not 0.0 <= value * self.top < _INF:
-                self._guard(values)
-            if self.initials:
-                self._commit()
-            lrs = []
-            for group, base in simple:
-                group["lr"] = lr = base * value if base else 0.0  # 0 wins over inf
-                lrs.append(lr)
-            return lrs
         new = self._guard(values)
         if self.initials:
             self._commit()
@@ -163,7 +176,7 @@ class Plan:
     def _commit(self) -> None:
         for group, name, value in self.initials:
             group.setdefault(name, value)
-        self.initials = []
+        self.initials.clear()
 
 
 STALE = Plan(None, -1)
