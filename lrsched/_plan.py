@@ -114,8 +114,11 @@ class Plan:
     fast: Callable[[float], list[float]] | None = None  # step() of the simple case
 
     def simplify(self, fns: list[Callable[[float], float]]) -> None:
-        """Set up :attr:`fast` if this is the simple case (one float lr schedule for every
-        group, ``fns[0]``): ``fast(t)`` evaluates and writes the step at time ``t``."""
+        """Set up :attr:`fast` if this is the simple case, else clear it.
+
+        The simple case is one float lr schedule (``fns[0]``) for every group:
+        ``fast(t)`` evaluates and writes the step at time ``t``.
+        """
         simple = self.simple
         if simple is None:
             self.fast = None

@@ -213,8 +213,10 @@ def test_clock_option_is_checked() -> None:
     [
         (
             lambda o: ls.bind(o, ls.linear(1, -1, 10)),
-            r"param_groups\[0\]\['lr'\] must be >= 0 \(got -0.0199.*\) at epoch 6 \(step 6\), "
-            r"from 0.1 \* linear\(1, -1, 10\)",
+            (
+                r"param_groups\[0\]\['lr'\] must be >= 0 \(got -0.0199.*\) at epoch 6 \(step 6\), "
+                r"from 0.1 \* linear\(1, -1, 10\)"
+            ),
         ),
         (
             lambda o: ls.bind(o, betas=(ls.constant(1.2), None), absolute=True),
