@@ -44,6 +44,8 @@ CHANGE_POLICIES = ("refuse", "jump", "rescale")
 at the saved time with the bound schedules (the value may jump); or continue there with each
 changed schedule multiplied by the constant that keeps its value continuous."""
 
+_LARGEST = 2**53  # a step count beyond this is not a whole float: not a real checkpoint
+
 Cell: TypeAlias = tuple[str, int, int | None]
 """A driven value: (key, group index, element index or None for a number key)."""
 
@@ -180,8 +182,8 @@ def decode(state: object, layout: Layout, policy: str) -> Saved:
     """
     state = _upgraded(state)
     steps = state["last_epoch"]
-    if type(steps) is not int or steps < 0:
-        msg = f"state_dict['last_epoch'] must be an int >= 0 (got {_short(steps)})"
+    if type(steps) is not int or not 0 <= steps <= _LARGEST:
+        msg = f"state_dict['last_epoch'] must be an int in [0, 2**53] (got {_short(steps)})"
         raise ScheduleError(msg)
     saved_per_epoch = _per_epoch(state["steps_per_epoch"])
     if saved_per_epoch != layout.steps_per_epoch and policy == "refuse":
@@ -292,7 +294,7 @@ def _check_mode(state: dict[str, Any], layout: Layout) -> None:
         )
         raise ScheduleError(msg)
     clock = state["clock"]
-    if clock is not None and clock not in {"step", "optimizer"}:
+    if clock is not None and (type(clock) is not str or clock not in {"step", "optimizer"}):
         msg = f"state_dict['clock'] must be 'step' or 'optimizer' (got {_short(clock)})"
         raise ScheduleError(msg)
 
@@ -437,7 +439,7 @@ def _check_probes(state: dict[str, Any], layout: Layout, changed: dict[Cell, str
             raise ScheduleError(msg)
         mine = probe(s, tuple(float(t) for t in times))
         if any(not _same(a, b) for a, b in zip(saved, mine, strict=True)):
-            changed[cell] = f"{s!r} with other values (at the probe times {_short(times)})"
+            changed[cell] = repr(s)  # the values differ at some probe time
 
 
 def _same(a: object, b: float | None) -> bool:
@@ -449,10 +451,10 @@ def _checked_metrics(steps: object, metrics: object) -> tuple[list[int], list[fl
         msg = "state_dict['metric_steps'] and state_dict['metrics'] must be lists of equal length"
         raise ScheduleError(msg)
     for i, n in enumerate(steps):
-        if type(n) is not int or n < 0 or (i and n <= steps[i - 1]):
+        if type(n) is not int or not 0 <= n <= _LARGEST or (i and n <= steps[i - 1]):
             msg = (
-                f"state_dict['metric_steps'][{i}] must be an int >= 0, greater than the one "
-                f"before (got {_short(n)})"
+                f"state_dict['metric_steps'][{i}] must be an int in [0, 2**53], greater than "
+                f"the one before (got {_short(n)})"
             )
             raise ScheduleError(msg)
     out = []
