@@ -555,7 +555,7 @@ ALIKE = [
 ]
 
 
-@pytest.mark.parametrize(("saved", "bound"), ALIKE, ids=lambda s: repr(s))
+@pytest.mark.parametrize(("saved", "bound"), ALIKE, ids=repr)
 def test_a_schedule_that_prints_alike_but_means_otherwise_is_refused(
     saved: ls.Schedule, bound: ls.Schedule
 ) -> None:
@@ -585,7 +585,7 @@ def test_an_equal_schedule_built_anew_is_always_accepted(make: Callable[[], ls.S
     whole.train(7)
     old = Run([0.1], make())
     old.train(3)
-    state = pickle.loads(pickle.dumps(old.bound.state_dict()))  # noqa: S301 (our own data)
+    state = pickle.loads(pickle.dumps(old.bound.state_dict()))
     fresh = Run([0.1], make())  # other callables objects, the same meaning
     fresh.bound.load_state_dict(state)
     fresh.train(4)
