@@ -19,7 +19,7 @@ import numbers
 import weakref
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any, Self, cast
+from typing import Any
 
 import attrs
 import numpy as np
@@ -109,14 +109,6 @@ class BoundSchedule(LRScheduler):
 
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        # A binding whose schedules hold a plateau is also a ReduceLROnPlateau, so that trainers
-        # that look for one (Lightning, HF Trainer) step it with the monitored metric.
-        spec = args[1] if len(args) > 1 else kwargs.get("schedule")
-        others = [v for k, v in kwargs.items() if k not in _OPTIONS]
-        plateau = cls is BoundSchedule and any(_holds_plateau(s) for s in [spec, *others])
-        return cast("Self", object.__new__(_PlateauBinding if plateau else cls))
-
     def __init__(  # noqa: PLR0913 (bind's keyword-only options)
         self,
         optimizer: Optimizer,
@@ -149,6 +141,12 @@ class BoundSchedule(LRScheduler):
             raise ScheduleError(msg)
         made, self.absolute = drives(spec, keys, absolute_keys, optimizer.param_groups)
         self._setup = _Setup.of(made)
+        if self._setup.fed and type(self) is BoundSchedule:
+            # A binding whose schedules hold a plateau is also a ReduceLROnPlateau, so that
+            # trainers that look for one (Lightning, HF Trainer) step it with the monitored
+            # metric. Decided here, not in __new__, so that __init__ stays the signature that
+            # tools read (LightningCLI's jsonargparse reads __new__ if a class defines one).
+            self.__class__ = _PlateauBinding
         self._evaluator = self._setup.evaluator()
         self._fns = self._evaluator.fns
         self._metrics: list[float] = []
@@ -681,11 +679,6 @@ class _PlateauBinding(BoundSchedule, ReduceLROnPlateau):  # type: ignore[misc]
     """
 
 
-_OPTIONS = frozenset(
-    {"optimizer", "absolute", "steps_per_epoch", "clock", "on_schedule_change", "replace"}
-)
-
-
 def _where(cell: Cell) -> str:
     key, g, element = cell
     return f"param_groups[{g}][{key!r}]" + ("" if element is None else f"[{element}]")
@@ -693,19 +686,6 @@ def _where(cell: Cell) -> str:
 
 def _relative(base: float) -> str:
     return "" if base == 1.0 else f"{format_number(base)} * "
-
-
-def _holds_plateau(spec: object) -> bool:
-    """Whether a binding argument holds a plateau anywhere (text and dict forms included)."""
-    if isinstance(spec, Schedule):
-        return contains_plateau(spec)
-    if isinstance(spec, str):
-        return "plateau" in spec
-    if isinstance(spec, Mapping):
-        return any(_holds_plateau(v) for v in spec.values())
-    if isinstance(spec, tuple | list):
-        return any(_holds_plateau(v) for v in spec)
-    return False
 
 
 def _overlap(mine: tuple[Drive, ...], theirs: tuple[Drive, ...]) -> bool:
