@@ -312,7 +312,7 @@ def test_resume_under_ckpt_path_with_a_longer_budget_keeps_the_lr_continuous(
         trainer.fit(Budgeted(schedule, "epoch"), ckpt_path=path)
         return used, trainer
 
-    first, trainer = run(ls.cosine(6), 3, None)
+    _, trainer = run(ls.cosine(6), 3, None)
     path = tmp_path / "budget.ckpt"
     trainer.save_checkpoint(path)
     second, trainer = run(ls.cosine(10), 6, path)
