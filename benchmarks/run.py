@@ -451,7 +451,7 @@ def soak_binding() -> tuple[Any, Callable[[int], None]]:
     import torch  # noqa: PLC0415 (only for the binding)
 
     params = [torch.nn.Parameter(torch.zeros(1))]
-    schedule = ls.warmup(ls.constant(1), 10) * ls.plateau(factor=0.9, patience=5, min_value=1e-3)
+    schedule = ls.warmup(ls.constant(1), 10) * ls.plateau(gamma=0.9, patience=5, low=1e-3)
     bound = ls.bind(torch.optim.SGD(params, lr=0.1), schedule, steps_per_epoch=SOAK_EVERY)
 
     def step(n: int) -> None:

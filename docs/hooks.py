@@ -161,7 +161,7 @@ def public_origins() -> dict[str, str]:
 
 
 def _group(name: str, module: str) -> str:
-    from lrsched._core import CONSTRUCTORS  # noqa: PLC0415
+    from lrsched._registry import CONSTRUCTORS  # noqa: PLC0415
 
     if module in {"lrsched.adapter", "lrsched.interop"}:
         return "torch"

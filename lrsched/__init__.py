@@ -22,24 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from lrsched._combinators import clamp, concat, product, warmup
 from lrsched._core import Schedule
-from lrsched._cyclic import cosine_restarts, cyclic, one_cycle
+from lrsched._curves import cosine, inverse_sqrt, linear, piecewise_linear, polynomial
+from lrsched._cycles import cosine_restarts, cyclic, one_cycle, repeat
 from lrsched._errors import ScheduleError
-from lrsched._function import function
+from lrsched._leaves import constant, exponential, function, milestones, multiplicative, step
 from lrsched._parse import ParseError, parse
 from lrsched._plateau import plateau
-from lrsched._polynomial import polynomial
-from lrsched._primitives import (
-    constant,
-    cosine,
-    exponential,
-    linear,
-    milestones,
-    multiplicative,
-    step,
-)
-from lrsched._repeat import repeat, shift
+from lrsched._recipes import shift, warmup_stable_decay
 from lrsched._serialize import from_dict, to_dict
-from lrsched._shapes import inverse_sqrt, piecewise_linear, warmup_stable_decay
 
 if TYPE_CHECKING:
     from lrsched.adapter import BoundSchedule, bind

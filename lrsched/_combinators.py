@@ -2,7 +2,7 @@
 
 The public constructors simplify degenerate cases (a one-piece concat is its piece, nested
 products flatten, constant factors fold into one number), so that one meaning has one tree and
-``==``, ``repr`` and serialization are predictable.
+`==`, `repr` and serialization are predictable.
 """
 
 from __future__ import annotations
@@ -11,105 +11,157 @@ import bisect
 import math
 import numbers
 from collections.abc import Iterable
-from typing import final
+from typing import Any, final
 
 import attrs
 import numpy as np
 
-from lrsched._core import (
-    FloatArray,
-    ScalarFunction,
-    Schedule,
-    constructor,
-    owned_over,
-    scalar_function,
-)
+from lrsched._core import FloatArray, ScalarFunction, Schedule, scalar_function
 from lrsched._errors import ScheduleError
-from lrsched._primitives import Constant
-from lrsched._validate import finite, format_number, non_negative, sorted_points
+from lrsched._lattice import Lattice, Part, branch_and_bound, extrema_by_cuts, merge_all
+from lrsched._leaves import Constant
+from lrsched._registry import constructor
+from lrsched._spelling import Call, Infix, call, format_number
+from lrsched._validate import finite, non_negative, schedule, sorted_points
 
-__all__ = ["clamp", "concat", "product", "warmup"]
+__all__ = ["PRODUCT", "clamp", "concat", "product", "warmup"]
+
+PRODUCT = 2
+"""The precedence of ``*`` in spellings (``+`` is 1): operands of lower precedence get ()."""
+
+
+def _zero_wins(value: Any, xp: Any) -> Any:
+    """Replace the NaN of ``0 * inf`` by 0: an underflowed factor wins over an overflowed one."""
+    return xp.where(xp.isnan(value), 0.0, value)
 
 
 @final
 @attrs.frozen(repr=False)
 class Warmup(Schedule):
-    """A linear ramp to ``s(0)`` over ``duration``, then ``s`` on its own clock."""
-
-    _over_returns_new = True
+    """A linear ramp from `start` to `s(0)` over `duration`, then `s` on its own clock."""
 
     schedule: Schedule
     duration: float
     start: float = 0.0
 
-    def _children(self) -> tuple[Schedule, ...]:
-        return (self.schedule,)
+    def _formula(self, xp: Any, t: Any) -> Any:
+        d, peak = self.duration, scalar_function(self.schedule)(0.0)
+        later = self.schedule._formula(xp, xp.maximum(t - d, 0.0))
+        # The fraction t / d first: (peak - start) * t may overflow, t / d <= 1 cannot.
+        with np.errstate(invalid="ignore"):
+            ramp = self.start + (peak - self.start) * (t / d)
+        return xp.where(t < d, xp.where(xp.isnan(ramp), self.start, ramp), later)
+
+    def _spelling(self) -> Call:
+        return call(self, warmup, s=self.schedule)
+
+    def _parts(self) -> tuple[Part, ...]:
+        return (Part(self.schedule, self.duration, math.inf, self.duration),)
+
+    def _remark(self, offset: float) -> str:
+        return f"linear ramp on [{format_number(offset)}, {format_number(offset + self.duration)})"
+
+    def _breakpoints(self, end: float) -> list[float]:
+        d = self.duration
+        if d >= end:
+            return []
+        return [d, *(d + b for b in _listed(self.schedule._breakpoints(end - d)))]
+
+    def _extrema(self, lattice: Lattice) -> tuple[float, float]:
+        found = []
+        ramp = lattice.within(0.0, self.duration)
+        if ramp is not None:
+            found.append(extrema_by_cuts(self, ramp, ()))  # a straight line
+        later = lattice.within(self.duration, math.inf)
+        if later is not None:
+            found.append(self.schedule._extrema(later.shifted(self.duration)))
+        return merge_all(found)
 
     def _scalar(self) -> ScalarFunction:
         inner = scalar_function(self.schedule)
         d, start = self.duration, self.start
-        slope = 1.0 - start
-
-        if self.schedule.opaque:
-            # A Python callable inside: ask for s(0) when needed, as a plain call would.
-            def opaque_warmup_at(t: float) -> float:
-                if t < d:
-                    value = inner(0.0) * (start + slope * (t / d))
-                    return value if value == value else 0.0  # noqa: PLR0124 (inf * 0: 0 wins)
-                return inner(t - d)
-
-            return opaque_warmup_at
-
-        peak = inner(0.0)  # a value, computed once
+        opaque = self.schedule.opaque
 
         def warmup_at(t: float) -> float:
             if t < d:
-                # The fraction t / d first: (1 - start) * t may overflow, t / d <= 1 cannot.
-                value = peak * (start + slope * (t / d))
-                return value if value == value else 0.0  # noqa: PLR0124 (inf * 0: 0 wins)
+                peak = inner(0.0)  # a Python callable inside is asked each time, as a call is
+                value = start + (peak - start) * (t / d)
+                return value if value == value else start  # noqa: PLR0124 (NaN: inf * 0)
             return inner(t - d)
 
-        return warmup_at
+        if opaque:
+            return warmup_at
+        peak = inner(0.0)
+        rise = peak - start
 
-    def _at(self, t: float) -> float:
-        return scalar_function(self)(t)
+        def fixed_warmup_at(t: float) -> float:
+            if t < d:
+                value = start + rise * (t / d)
+                return value if value == value else start  # noqa: PLR0124 (NaN: inf * 0)
+            return inner(t - d)
 
-    def _over(self, t: FloatArray) -> FloatArray:
-        d = self.duration
-        ramp = t < d
-        shifted = t - d
-        np.maximum(shifted, 0.0, out=shifted)
-        out = owned_over(self.schedule, shifted)
-        if ramp.any():
-            # s(0) * (start + (1 - start) * (t / d)) on the ramp only, in the scalar's order;
-            # an s(0) that overflowed times a ramp at 0 is 0, as in a product.
-            head = t[ramp]
-            head /= d
-            head *= 1.0 - self.start
-            head += self.start
-            with np.errstate(invalid="ignore"):
-                head *= self.schedule._at(0.0)
-            head[np.isnan(head)] = 0.0
-            out[ramp] = head
-        return out
-
-    def __repr__(self) -> str:
-        start = f", start={format_number(self.start)}" if self.start != 0.0 else ""
-        return f"warmup({self.schedule!r}, {format_number(self.duration)}{start})"
+        return fixed_warmup_at
 
 
 @final
 @attrs.frozen(repr=False)
 class Concat(Schedule):
-    """Piece i runs on ``[boundaries[i-1], boundaries[i])`` on its own clock."""
-
-    _over_returns_new = True
+    """Piece i runs on `[boundaries[i-1], boundaries[i])` on its own clock."""
 
     pieces: tuple[Schedule, ...]
     boundaries: tuple[float, ...]
 
-    def _children(self) -> tuple[Schedule, ...]:
-        return self.pieces
+    @property
+    def _starts(self) -> tuple[float, ...]:
+        return (0.0, *self.boundaries)
+
+    def _formula(self, xp: Any, t: Any) -> Any:
+        # Host arrays: each piece is evaluated only where it decides (10**5 pieces stay fast).
+        t = np.asarray(t)
+        which = np.searchsorted(np.asarray(self.boundaries), t, side="right")
+        out = np.empty(t.shape)
+        starts = self._starts
+        used = np.unique(which).tolist() if len(self.pieces) > 8 else range(len(self.pieces))
+        for i in used:
+            mask = which == i
+            if mask.any():
+                out[mask] = self.pieces[i]._formula(np, t[mask] - starts[i])
+        return xp.asarray(out)
+
+    def _spelling(self) -> Call:
+        return call(
+            self, concat, schedules=list(self.pieces), boundaries=list(self.boundaries)
+        )
+
+    def _parts(self) -> tuple[Part, ...]:
+        ends = (*self.boundaries, math.inf)
+        return tuple(
+            Part(p, a, b, a) for p, a, b in zip(self.pieces, self._starts, ends, strict=True)
+        )
+
+    def _breakpoints(self, end: float) -> list[float]:
+        out: list[float] = []
+        for part in self._parts()[: bisect.bisect_left(self._starts, end)]:
+            if part.start > 0.0:
+                out.append(part.start)
+            stop = min(part.end, end)
+            out.extend(
+                part.start + b
+                for b in _listed(part.child._breakpoints(stop - part.start))
+                if part.start + b < stop
+            )
+        return out
+
+    def _extrema(self, lattice: Lattice) -> tuple[float, float]:
+        parts = self._parts()
+        first = max(bisect.bisect_right(self._starts, lattice.start) - 1, 0)
+        stop = bisect.bisect_right(self._starts, lattice.last)
+        found = []
+        for part in parts[first:stop]:
+            window = lattice.within(part.start, part.end)
+            if window is not None:
+                found.append(part.child._extrema(window.shifted(part.start)))
+        return merge_all(found)
 
     def _scalar(self) -> ScalarFunction:
         pieces = tuple(scalar_function(p) for p in self.pieces)
@@ -125,7 +177,7 @@ class Concat(Schedule):
 
             return concat2_at
 
-        starts = (0.0, *boundaries)  # t - 0.0 is t: the first piece sees t itself
+        starts = self._starts  # t - 0.0 is t: the first piece sees t itself
         which = bisect.bisect_right
 
         def concat_at(t: float) -> float:
@@ -134,65 +186,39 @@ class Concat(Schedule):
 
         return concat_at
 
-    def _at(self, t: float) -> float:
-        return scalar_function(self)(t)
-
-    def _over(self, t: FloatArray) -> FloatArray:
-        which = np.searchsorted(np.asarray(self.boundaries), t, side="right")
-        out = np.empty(t.shape)
-        starts = (0.0, *self.boundaries)
-        # Only the pieces some t falls in: one pass per piece used, not per piece (10**5 pieces).
-        used = np.unique(which).tolist() if len(self.pieces) > 8 else range(len(self.pieces))
-        for i in used:
-            mask = which == i
-            if mask.any():
-                out[mask] = self.pieces[i]._over(t[mask] - starts[i])
-        return out
-
-    def __repr__(self) -> str:
-        pieces = ", ".join(repr(p) for p in self.pieces)
-        boundaries = ", ".join(format_number(b) for b in self.boundaries)
-        return f"concat([{pieces}], [{boundaries}])"
-
 
 @final
 @attrs.frozen(repr=False)
 class Clamp(Schedule):
-    """``s(t)`` limited to ``[low, high]`` (either bound may be absent)."""
-
-    _over_returns_new = True
+    """`s(t)` limited to `[low, high]` (either bound may be absent)."""
 
     schedule: Schedule
     low: float | None = None
     high: float | None = None
 
-    def _children(self) -> tuple[Schedule, ...]:
-        return (self.schedule,)
+    def _formula(self, xp: Any, t: Any) -> Any:
+        return xp.clip(self.schedule._formula(xp, t), self.low, self.high)
+
+    def _spelling(self) -> Call:
+        return call(self, clamp, s=self.schedule)
+
+    def _parts(self) -> tuple[Part, ...]:
+        return (Part(self.schedule),)
+
+    def _breakpoints(self, end: float) -> Any:
+        return self.schedule._breakpoints(end)
+
+    def _extrema(self, lattice: Lattice) -> tuple[float, float]:
+        # Clamping is a non-decreasing map of the value: it maps the extremes to the extremes.
+        low, high = self.schedule._extrema(lattice)
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
+        return min(max(low, lo), hi), min(max(high, lo), hi)
 
     def _scalar(self) -> ScalarFunction:
         inner = scalar_function(self.schedule)
-        low, high = self.low, self.high
-        if high is None:
-            lo = -math.inf if low is None else low
-
-            def clamp_low_at(t: float) -> float:
-                value = inner(t)
-                if value < lo:
-                    return lo
-                return value
-
-            return clamp_low_at
-        hi = high
-        if low is None:
-
-            def clamp_high_at(t: float) -> float:
-                value = inner(t)
-                if value > hi:
-                    return hi
-                return value
-
-            return clamp_high_at
-        lo = low
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
 
         def clamp_at(t: float) -> float:
             value = inner(t)
@@ -204,38 +230,47 @@ class Clamp(Schedule):
 
         return clamp_at
 
-    def _at(self, t: float) -> float:
-        return scalar_function(self)(t)
-
-    def _over(self, t: FloatArray) -> FloatArray:
-        values = owned_over(self.schedule, t)
-        return np.clip(values, self.low, self.high, out=values)
-
-    def __repr__(self) -> str:
-        bounds = "".join(
-            f", {name}={format_number(value)}"
-            for name, value in (("low", self.low), ("high", self.high))
-            if value is not None
-        )
-        return f"clamp({self.schedule!r}{bounds})"
-
 
 @final
 @attrs.frozen(repr=False)
 class Product(Schedule):
-    """``scale * factors[0](t) * factors[1](t) * ...``, multiplied left to right.
+    """`scale * factors[0](t) * factors[1](t) * ...`, multiplied left to right.
 
     A factor that underflowed to 0 wins over one that overflowed to inf: the product is 0, not
-    the NaN that IEEE arithmetic gives for ``0 * inf``.
+    the NaN that IEEE arithmetic gives for `0 * inf`.
     """
-
-    _over_returns_new = True
 
     scale: float
     factors: tuple[Schedule, ...]
 
-    def _children(self) -> tuple[Schedule, ...]:
-        return self.factors
+    def _formula(self, xp: Any, t: Any) -> Any:
+        value = self.scale * self.factors[0]._formula(xp, t)
+        with np.errstate(invalid="ignore"):
+            for factor in self.factors[1:]:
+                value = value * factor._formula(xp, t)
+        return _zero_wins(value, xp)
+
+    def _spelling(self) -> Infix:
+        operands = self.factors if self.scale == 1.0 else (self.scale, *self.factors)
+        return Infix("*", "product", operands, PRODUCT)
+
+    def _parts(self) -> tuple[Part, ...]:
+        return tuple(Part(f) for f in self.factors)
+
+    def _breakpoints(self, end: float) -> FloatArray:
+        found = [np.asarray(f._breakpoints(end), dtype=np.float64).ravel() for f in self.factors]
+        return np.concatenate(found)
+
+    def _extrema(self, lattice: Lattice) -> tuple[float, float]:
+        if len(self.factors) == 1:
+            return _times((self.scale, self.scale), self.factors[0]._extrema(lattice))
+        return branch_and_bound(self, lattice, self._bounds)
+
+    def _bounds(self, window: Lattice) -> tuple[float, float]:
+        bounds = (self.scale, self.scale)
+        for factor in self.factors:
+            bounds = _times(bounds, factor._extrema(window))
+        return bounds
 
     def _scalar(self) -> ScalarFunction:
         scale = self.scale
@@ -266,58 +301,44 @@ class Product(Schedule):
 
         return product_at
 
-    def _at(self, t: float) -> float:
-        return scalar_function(self)(t)
 
-    def _over(self, t: FloatArray) -> FloatArray:
-        first, *rest = self.factors
-        with np.errstate(invalid="ignore"):
-            value = owned_over(first, t)
-            value *= self.scale  # scale * f0
-            for factor in rest:
-                value *= factor._over(t)
-        nan = np.isnan(value)
-        if nan.any():
-            value[nan] = 0.0
-        return value
-
-    def __repr__(self) -> str:
-        factors = [repr(f) for f in self.factors]
-        if self.scale != 1.0:
-            factors.insert(0, format_number(self.scale))
-        return " * ".join(factors)
+def _times(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """The interval product of two ``(min, max)`` intervals (``0 * inf`` counts as 0)."""
+    corners = [x * y if x and y else 0.0 for x in a for y in b]
+    return min(corners), max(corners)
 
 
-def _schedule(name: str, value: object) -> Schedule:
-    if not isinstance(value, Schedule):
-        msg = f"{name} must be a Schedule (got {type(value).__name__}: {value!r})"
-        raise TypeError(msg)
-    return value
+def _listed(points: Any) -> list[float]:
+    return np.asarray(points, dtype=np.float64).ravel().tolist()  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------------------ constructors
 
 
 @constructor
-def warmup(s: Schedule, duration: float, start: float = 0.0) -> Schedule:
-    """Ramp linearly up to ``s(0)`` over ``duration``, then run ``s`` on its own clock.
+def warmup(s: Schedule, duration: float, *, start: float = 0.0) -> Schedule:
+    r"""Ramp linearly from `start` up to `s(0)` over `duration`, then run `s` on its own clock.
 
-    ``w(t) = s(0) * (start + (1 - start) * t / duration)`` for ``t < duration`` and
-    ``w(t) = s(t - duration)`` from then on: warmup *delays* ``s`` rather than overwriting its
-    first epochs. ``warmup(s, 0)`` is ``s``.
+    $$w(t) = \begin{cases} start + (s(0) - start)\, t / duration & t < duration \\
+    s(t - duration) & t \ge duration \end{cases}$$
+
+    Warmup *delays* `s` rather than overwriting its first epochs. `warmup(s, 0)` is `s`.
 
     Args:
         s: The schedule to warm up into.
         duration: Length of the ramp, >= 0.
-        start: Value of the ramp at t = 0, as a fraction of ``s(0)``.
+        start: Value at t = 0 (a value, like `linear`'s `start`); keyword-only.
 
     Examples:
         >>> import lrsched as ls
         >>> s = ls.warmup(ls.cosine(95), 5)
         >>> s(0), s(2.5), s(5), s(100)
         (0.0, 0.5, 1.0, 0.0)
-        >>> ls.warmup(ls.constant(2), 4, start=0.5)(2)
+        >>> ls.warmup(ls.constant(2), 4, start=1)(2)
         1.5
 
     """
-    s = _schedule("s", s)
+    s = schedule("s", s)
     duration = non_negative("duration", duration)
     start = finite("start", start)
     if duration == 0.0:
@@ -329,14 +350,14 @@ def warmup(s: Schedule, duration: float, start: float = 0.0) -> Schedule:
 def concat(schedules: Iterable[Schedule], boundaries: Iterable[float]) -> Schedule:
     """Run schedules one after another, each on its own clock.
 
-    Piece i runs on ``[boundaries[i-1], boundaries[i])`` (the first from 0, the last forever)
-    and sees time ``t - boundaries[i-1]``: torch's ``SequentialLR``. Nested concats flatten, and
+    Piece i runs on `[boundaries[i-1], boundaries[i])` (the first from 0, the last forever)
+    and sees time `t - boundaries[i-1]`: torch's `SequentialLR`. Nested concats flatten, and
     adjacent equal constants merge.
 
     Args:
         schedules: The pieces, at least one.
         boundaries: The switch times, strictly increasing and > 0; one fewer than the pieces. A
-            piece starts exactly at its boundary (``t == boundaries[i]`` belongs to piece i + 1).
+            piece starts exactly at its boundary (`t == boundaries[i]` belongs to piece i + 1).
 
     Examples:
         >>> import lrsched as ls
@@ -350,7 +371,7 @@ def concat(schedules: Iterable[Schedule], boundaries: Iterable[float]) -> Schedu
     if isinstance(schedules, Schedule):
         msg = "schedules must be a sequence of Schedules (got a single Schedule; wrap it in a list)"
         raise TypeError(msg)
-    pieces = [_schedule(f"schedules[{i}]", p) for i, p in enumerate(schedules)]
+    pieces = [schedule(f"schedules[{i}]", p) for i, p in enumerate(schedules)]
     bounds = sorted_points("boundaries", boundaries, strict=True)
     if not pieces:
         msg = "schedules must not be empty (got 0 schedules)"
@@ -394,8 +415,7 @@ def _flatten_concat(
 
     for piece, begin, end in zip(pieces, starts, ends, strict=True):
         if isinstance(piece, Concat):
-            inner_starts = (0.0, *piece.boundaries)
-            for inner, offset in zip(piece.pieces, inner_starts, strict=True):
+            for inner, offset in zip(piece.pieces, piece._starts, strict=True):
                 if begin + offset >= end:
                     break
                 append(inner, begin + offset)
@@ -406,15 +426,15 @@ def _flatten_concat(
 
 @constructor
 def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> Schedule:
-    """Limit ``s`` to ``[low, high]``: ``min(max(s(t), low), high)``; ``None`` means unbounded.
+    """Limit `s` to `[low, high]`: $\\min(\\max(s(t), low), high)$; `None` means unbounded.
 
-    ``clamp(s)`` is ``s``; clamping a clamp intersects the bounds; clamping a constant is a
+    `clamp(s)` is `s`; clamping a clamp intersects the bounds; clamping a constant is a
     constant.
 
     Args:
         s: The schedule to limit.
         low: Lower bound, or None.
-        high: Upper bound, or None; must be >= ``low``.
+        high: Upper bound, or None; must be >= `low`.
 
     Examples:
         >>> import lrsched as ls
@@ -425,7 +445,7 @@ def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> S
         clamp(exponential(0.5), low=0.2, high=0.8)
 
     """
-    s = _schedule("s", s)
+    s = schedule("s", s)
     lo = None if low is None else finite("low", low)
     hi = None if high is None else finite("high", high)
     if lo is not None and hi is not None and lo > hi:
@@ -452,10 +472,10 @@ def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> S
 
 @constructor
 def product(*schedules: Schedule | float) -> Schedule:
-    """Multiply schedules (and numbers) pointwise: ``s1(t) * s2(t) * ...``.
+    """Multiply schedules (and numbers) pointwise: $s_1(t) \\cdot s_2(t) \\cdots$.
 
-    Also written ``s1 * s2``, ``k * s`` and ``s * k``. Nested products flatten, and numbers and
-    constants fold into one leading factor; ``product()`` is ``constant(1)``.
+    Also written `s1 * s2`, `k * s` and `s * k`. Nested products flatten, and numbers and
+    constants fold into one leading factor; `product()` is `constant(1)`.
 
     Args:
         schedules: Schedules or finite numbers.
@@ -489,6 +509,7 @@ def product(*schedules: Schedule | float) -> Schedule:
     if not math.isfinite(scale):
         msg = f"the product of the numeric factors must be finite (got {scale!r})"
         raise ScheduleError(msg)
+    scale += 0.0  # -0.0 is 0.0
     if not factors or scale == 0.0:
         return Constant(scale)
     if scale == 1.0 and len(factors) == 1:

@@ -1,18 +1,27 @@
-"""The :class:`Schedule` base class: evaluation at one time or many, and the ``*`` operator.
+"""The `Schedule` base: evaluation at one time or many, the operators, and the node protocol.
 
 A schedule is an immutable function ``t -> value`` of time ``t >= 0`` (epochs, steps: the unit
-is the caller's). Every concrete schedule is a frozen attrs class that implements one formula
-twice: ``_at`` for one Python float (the fast path used by training loops) and ``_over`` for a
-float64 numpy array (used for plots and time travel over many epochs). A property test ties the
-two together.
+is the caller's). Each kind of schedule is one final ``attrs.frozen`` class that states every
+fact about itself by implementing the abstract methods below; generic code (evaluation, repr,
+the text and dict forms, inspection) only ever asks a node, and never keeps a table of kinds.
+A kind that forgets a fact cannot be instantiated.
 
-Scalar speed: ``s(t)`` does not walk the tree through ``_at`` methods. Each node may build, once,
-a *scalar function* (:meth:`Schedule._scalar`): a closure over its parameters and over its
-children's scalar functions, cached on the instance (:func:`scalar_function`). ``s(t)`` checks
-``t`` with one chained comparison and calls it, so a warmup + cosine costs two small Python
-calls, about what a hand-written formula costs. Nodes that only implement ``_at`` fall back to
-it. ``_over`` implementations work in place on the arrays they allocate, and on a child's result
-only when they own it (:func:`owned_over`), never on ``t``: fewer passes over memory.
+The facts of a kind:
+
+- ``_formula(xp, t)``: its values over an array ``t`` of validated times (finite float64,
+  ``>= 0``), written once with the array module ``xp`` (numpy here).
+- ``_spelling()``: the constructor call that builds it (:func:`lrsched._spelling.call`, derived
+  from the constructor's signature); ``repr``, the text form and the dict form come from it.
+- ``_breakpoints(end)``: the times in ``(0, end)`` of its own clock where a piece of its
+  formula ends (a drop, a switch, the end of a ramp), its children's included.
+- ``_extrema(lattice)``: its exact ``(min, max)`` over a :class:`~lrsched._lattice.Lattice` of
+  times, by one of the exact methods of :mod:`lrsched._lattice`.
+- ``_parts()``: its children, each with the window of time it decides and its clock.
+
+Scalar speed: ``s(t)`` calls a *scalar function* built once per node (:meth:`Schedule._scalar`)
+and cached on it. By default it is the array formula at one time; the kinds on the hot path of
+a training loop give a closure over their parameters instead, tied to the formula by a property
+test (scalar == array).
 """
 
 from __future__ import annotations
@@ -22,25 +31,27 @@ import math
 import numbers
 import reprlib
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import numpy as np
 import numpy.typing as npt
 
+from lrsched import _inspect
 from lrsched._errors import ScheduleError
+from lrsched._registry import CONSTRUCTORS
+from lrsched._spelling import Spelling, deep, text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from lrsched._lattice import Lattice, Part
+
 __all__ = [
-    "CONSTRUCTORS",
+    "FloatArray",
     "ScalarFunction",
     "Schedule",
-    "ScheduleError",
     "Times",
-    "constructor",
-    "owned_over",
     "scalar_function",
 ]
 
@@ -51,26 +62,16 @@ ScalarFunction = Callable[[float], float]
 
 _INF = math.inf
 _LARGEST_INT = int(sys.float_info.max)  # ints up to this convert to float without overflow
-_F = TypeVar("_F", bound="Callable[..., Any]")
-
-CONSTRUCTORS: dict[str, Callable[..., Schedule]] = {}
-"""Every public schedule constructor by name: the vocabulary of the text form (``repr``)."""
-
-
-def constructor(fn: _F) -> _F:
-    """Register ``fn`` as a public schedule constructor (reprs of schedules may call it)."""
-    CONSTRUCTORS[fn.__name__] = fn
-    return fn
 
 
 class Schedule(abc.ABC):
-    """An immutable function of time: ``s(t)`` for ``t >= 0``.
+    """An immutable function of time: `s(t)` for `t >= 0`.
 
-    Build schedules with the constructors (:func:`~lrsched.cosine`, :func:`~lrsched.warmup`, ...)
-    rather than by subclassing. Schedules are hashable values with structural equality, and
-    ``repr(s)`` is the expression that builds ``s``.
+    Build schedules with the constructors (`lrsched.cosine`, `lrsched.warmup`, ...) rather than
+    by subclassing. Schedules are hashable values with structural equality, and `repr(s)` is
+    the expression that builds `s`.
 
-    Calling a schedule with an ``int`` or ``float`` returns a Python ``float``; calling it with a
+    Calling a schedule with an `int` or `float` returns a Python `float`; calling it with a
     numpy array (or a list) of times returns a float64 array of the same shape.
 
     Examples:
@@ -91,9 +92,50 @@ class Schedule(abc.ABC):
     __slots__ = ("_scalar_fn",)
     _scalar_fn: ScalarFunction
 
-    _over_returns_new: ClassVar[bool] = False
-    """True if ``_over`` always returns a new array that nothing else refers to, so that a
-    combinator may write into it (see :func:`owned_over`); otherwise the combinator copies it."""
+    opaque_self: ClassVar[bool] = False
+    """True for a kind that wraps a Python callable (its repr cannot be evaluated back)."""
+
+    # ------------------------------------------------------------------ the facts of a kind
+
+    @abc.abstractmethod
+    def _formula(self, xp: Any, t: Any) -> Any:
+        """Values at an array of validated times (finite, >= 0), same shape; never writes ``t``."""
+
+    @abc.abstractmethod
+    def _spelling(self) -> Spelling:
+        """The constructor call that builds this node (see :mod:`lrsched._spelling`)."""
+
+    @abc.abstractmethod
+    def _breakpoints(self, end: float) -> Any:
+        """The times in ``(0, end)`` of this node's clock where a piece of its formula ends."""
+
+    @abc.abstractmethod
+    def _extrema(self, lattice: Lattice) -> tuple[float, float]:
+        """The exact ``(min, max)`` of this node's values at the times of ``lattice``."""
+
+    @abc.abstractmethod
+    def _parts(self) -> tuple[Part, ...]:
+        """The children, each with the window it decides and its clock (empty for a leaf)."""
+
+    def _remark(self, offset: float) -> str:
+        """A note for :meth:`describe` (``offset``: where this node's clock starts); none."""
+        return ""
+
+    def _scalar(self) -> ScalarFunction:
+        """Build this node's scalar function; :func:`scalar_function` calls it once and caches it.
+
+        The default evaluates the array formula at one time. Kinds on the hot path return a
+        closure with their parameters and their children's scalar functions bound to locals.
+        """
+        formula = self._formula
+
+        def formula_at(t: float) -> float:
+            with np.errstate(over="ignore", under="ignore"):
+                return float(formula(np, np.array([t]))[0])
+
+        return formula_at
+
+    # ----------------------------------------------------------------------- evaluation
 
     @overload
     def __call__(self, t: float | np.integer | np.floating) -> float: ...
@@ -102,62 +144,57 @@ class Schedule(abc.ABC):
     def __call__(self, t: npt.NDArray[np.number] | Sequence[float]) -> FloatArray: ...
 
     def __call__(self, t: Times | Sequence[float]) -> float | FloatArray:
-        """Evaluate at time ``t`` (a number, or an array of numbers, each finite and >= 0)."""
+        """Evaluate at time `t` (a number, or an array of numbers, each finite and >= 0)."""
         # The hot path of a training loop: an int or float is checked with one chained
         # comparison (False for NaN, negatives and inf) and passed to the cached scalar function.
         if type(t) is float:
             if 0.0 <= t < _INF:
                 try:
-                    fn = self._scalar_fn
+                    return self._scalar_fn(t)
                 except AttributeError:
-                    fn = scalar_function(self)
-                return fn(t)
+                    return scalar_function(self)(t)
         elif type(t) is int and 0 <= t <= _LARGEST_INT:
             try:
-                fn = self._scalar_fn
+                return self._scalar_fn(float(t))
             except AttributeError:
-                fn = scalar_function(self)
-            return fn(float(t))
+                return scalar_function(self)(float(t))
         elif isinstance(t, np.ndarray | list | tuple):
             times = _array_times(t)
             # Far in the future values may overflow to inf or underflow to 0, as Python floats
-            # do silently in the scalar path: never a warning (a NaN still warns: "invalid").
+            # do silently in the scalar path: never a warning.
             with np.errstate(over="ignore", under="ignore"):
-                if times.ndim == 0:  # numpy gives scalars, not arrays, for 0-d arithmetic
-                    return self._over(times.reshape(1)).reshape(())
-                return self._over(times)
+                if times.ndim == 0:
+                    return np.asarray(self._formula(np, times.reshape(1))).reshape(())
+                return np.asarray(self._formula(np, times), dtype=np.float64)
         return scalar_function(self)(_scalar_time(t))
 
-    @abc.abstractmethod
-    def _at(self, t: float) -> float:
-        """Value at one validated time (a finite float >= 0)."""
-
-    @abc.abstractmethod
-    def _over(self, t: FloatArray) -> FloatArray:
-        """Values at an array of validated times (finite float64 >= 0), same shape.
-
-        ``t`` may be the caller's own array: never write into it. Write into a child's result
-        only if you own it (:func:`owned_over`).
-        """
-
-    def _scalar(self) -> ScalarFunction:
-        """Build this node's scalar function; :func:`scalar_function` calls it once and caches it.
-
-        The default is the bound ``_at``. A node overrides it to return a closure with its
-        parameters, and its children's scalar functions, bound to local variables: the fast
-        path behind ``s(t)``. Such a node implements ``_at`` as ``scalar_function(self)(t)``,
-        so that its scalar formula is written once.
-        """
-        return self._at
+    # ----------------------------------------------------------------------- derived facts
 
     @property
     def opaque(self) -> bool:
         """True if the schedule wraps a Python callable, so its repr cannot be evaluated back."""
-        return any(child.opaque for child in self._children())
+        return self.opaque_self or any(part.child.opaque for part in self._parts())
 
-    def _children(self) -> tuple[Schedule, ...]:
-        """The schedules this one is built from (empty for a primitive)."""
-        return ()
+    def __repr__(self) -> str:
+        with deep(self.depth):
+            return text(self._spelling())
+
+    @property
+    def depth(self) -> int:
+        """The height of the expression tree (1 for a leaf)."""
+        depth, level = 0, [self]
+        while level:
+            depth += 1
+            level = [part.child for node in level for part in node._parts()]
+        return depth
+
+    def walk(self) -> Iterator[Schedule]:
+        """Every node of the expression, this one first (depth first)."""
+        stack: list[Schedule] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed([part.child for part in node._parts()]))
 
     def describe(self) -> str:
         """The expression as an indented tree, each node with the time range it decides.
@@ -171,12 +208,10 @@ class Schedule(abc.ABC):
               constant(0.01)          [50, inf)  own clock from t = 50
 
         """
-        from lrsched._inspect import describe  # noqa: PLC0415 (lazy: inspection is optional)
-
-        return describe(self)
+        return _inspect.describe(self)
 
     def breakpoints(self, horizon: float) -> tuple[float, ...]:
-        """The times ``0 < b < horizon`` where a piece of the formula ends (drops, switches).
+        """The times `0 < b < horizon` where a piece of the formula ends (drops, switches).
 
         Examples:
             >>> import lrsched as ls
@@ -184,14 +219,10 @@ class Schedule(abc.ABC):
             (5.0, 35.0, 65.0, 95.0)
 
         """
-        from lrsched._inspect import breakpoints  # noqa: PLC0415 (lazy: inspection is optional)
-
-        return breakpoints(self, horizon)
+        return _inspect.breakpoints(self, horizon)
 
     def extrema(self, horizon: float) -> tuple[float, float]:
-        """``(min, max)`` of the values at the integer times ``0 <= t < horizon``.
-
-        Found exactly without evaluating every time where the formula allows it.
+        """`(min, max)` of the values at the integer times `0 <= t < horizon`, exactly.
 
         Examples:
             >>> import lrsched as ls
@@ -199,22 +230,18 @@ class Schedule(abc.ABC):
             (0.0, 0.1)
 
         """
-        from lrsched._inspect import extrema  # noqa: PLC0415 (lazy: inspection is optional)
+        return _inspect.extrema(self, horizon)
 
-        return extrema(self, horizon)
+    # ------------------------------------------------------------------------- operators
 
     def __mul__(self, other: object) -> Schedule:
-        from lrsched._combinators import product  # noqa: PLC0415 (_combinators imports _core)
-
         if isinstance(other, Schedule | numbers.Real) and not isinstance(other, bool):
-            return product(self, other)  # type: ignore[arg-type]  # a Real works as a float
+            return CONSTRUCTORS["product"](self, other)  # type: ignore[no-any-return]
         return NotImplemented
 
     def __rmul__(self, other: object) -> Schedule:
-        from lrsched._combinators import product  # noqa: PLC0415 (_combinators imports _core)
-
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return product(other, self)  # type: ignore[arg-type]  # a Real works as a float
+            return CONSTRUCTORS["product"](other, self)  # type: ignore[no-any-return]
         return NotImplemented
 
 
@@ -232,15 +259,6 @@ def scalar_function(s: Schedule) -> ScalarFunction:
         # both build it; they build equal functions, and either may win.
         object.__setattr__(s, "_scalar_fn", fn)
         return fn
-
-
-def owned_over(s: Schedule, t: FloatArray) -> FloatArray:
-    """``s._over(t)`` as an array the caller may write into: copied unless ``s`` returns new ones.
-
-    Nodes that set ``_over_returns_new`` save combinators a copy (a pass over memory) per level.
-    """
-    values = s._over(t)
-    return values if s._over_returns_new else np.array(values, dtype=np.float64)
 
 
 def _scalar_time(t: object) -> float:
@@ -294,9 +312,3 @@ def power(base: float, exponent: float) -> float:
         return float(base**exponent)
     except OverflowError:
         return _INF
-
-
-def power_array(base: float, exponent: FloatArray) -> FloatArray:
-    """Elementwise ``base ** exponent`` for ``base > 0``: ``inf`` on overflow, never a warning."""
-    with np.errstate(over="ignore", under="ignore"):
-        return np.power(base, exponent)

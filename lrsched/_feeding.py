@@ -18,9 +18,9 @@ import attrs
 
 from lrsched._combinators import Clamp, Product
 from lrsched._core import ScalarFunction, Schedule, scalar_function
+from lrsched._leaves import constant
 from lrsched._plateau import Plateau, plateau
 from lrsched._plateau_engine import Decisions
-from lrsched._primitives import constant
 
 __all__ = [
     "Evaluator",
@@ -37,7 +37,7 @@ _SAME_CLOCK = (Product, Clamp)
 
 def contains_plateau(s: Schedule) -> bool:
     """Whether a plateau occurs anywhere in ``s``."""
-    return isinstance(s, Plateau) or any(contains_plateau(c) for c in s._children())
+    return isinstance(s, Plateau) or any(contains_plateau(c) for c in _children(s))
 
 
 def plateaus_in(s: Schedule) -> list[Plateau]:
@@ -45,7 +45,7 @@ def plateaus_in(s: Schedule) -> list[Plateau]:
     if isinstance(s, Plateau):
         return [s]
     if isinstance(s, _SAME_CLOCK):
-        return [p for child in s._children() for p in plateaus_in(child)]
+        return [p for child in _children(s) for p in plateaus_in(child)]
     return []
 
 
@@ -54,13 +54,17 @@ def clock_problem(s: Schedule, where: str) -> str | None:
     if isinstance(s, Plateau) or not contains_plateau(s):
         return None
     if isinstance(s, _SAME_CLOCK):
-        problems = (clock_problem(child, where) for child in s._children())
+        problems = (clock_problem(child, where) for child in _children(s))
         return next((p for p in problems if p is not None), None)
     return (
         f"{where}: a plateau inside {type(s).__name__.lower()}(...) runs on a shifted clock, so "
         "metrics recorded by the binding would land at the wrong time; multiply instead, e.g. "
         "warmup(constant(1), 5) * plateau(...)"
     )
+
+
+def _children(s: Schedule) -> list[Schedule]:
+    return [part.child for part in s._parts()]
 
 
 def substituted(s: Schedule, replacements: Mapping[Plateau, Schedule]) -> Schedule:
@@ -85,7 +89,7 @@ def substituted(s: Schedule, replacements: Mapping[Plateau, Schedule]) -> Schedu
 def torch_plateau_expression(scheduler: Any, namespace: str = "") -> str:
     """The ``plateau(...)`` expression that reproduces a torch ``ReduceLROnPlateau`` when bound.
 
-    Relative binding: ``min_lr`` becomes ``min_value = min_lr / lr`` of each group, with the
+    Relative binding: ``min_lr`` becomes ``low = min_lr / lr`` of each group, with the
     group's ``initial_lr`` if it has one, else its current lr (so call it before the scheduler
     reduces anything). One expression if every group gets the same plateau, otherwise a list
     with one per group. Only the options are carried over, not the counters of a scheduler that
@@ -97,13 +101,13 @@ def torch_plateau_expression(scheduler: Any, namespace: str = "") -> str:
     for group, min_lr in zip(groups, scheduler.min_lrs, strict=False):
         lr = float(group.get("initial_lr", group["lr"]))
         rule = plateau(
-            factor=float(scheduler.factor),
+            gamma=float(scheduler.factor),
             patience=int(scheduler.patience),
             threshold=float(scheduler.threshold),
             mode=str(scheduler.mode),
             threshold_mode=str(scheduler.threshold_mode),
             cooldown=int(scheduler.cooldown),
-            min_value=_readable(min(float(min_lr) / lr, 1.0)) if lr > 0 else 0.0,
+            low=_readable(min(float(min_lr) / lr, 1.0)) if lr > 0 else 0.0,
         )
         exprs.append(namespace + repr(rule))
     if len(set(exprs)) == 1:

@@ -6,7 +6,7 @@ parsed by :func:`ast.parse`, then every node of the tree must be one of an allow
 registered constructors, numbers, strings, ``True``/``False``/``None``, lists, tuples, keyword
 arguments, unary ``-``/``+`` and ``*``). Anything else is refused with its position in the text.
 
-Grammar (``NAME`` is a key of :data:`lrsched._core.CONSTRUCTORS`)::
+Grammar (``NAME`` is a key of :data:`lrsched._registry.CONSTRUCTORS`)::
 
     expr     := factor ("*" factor)*
     factor   := ("-" | "+") factor | atom
@@ -39,7 +39,9 @@ from typing import TypeAlias
 
 import attrs
 
-from lrsched._core import CONSTRUCTORS, Schedule
+from lrsched._core import Schedule
+from lrsched._registry import CONSTRUCTORS
+from lrsched._spelling import signature
 from lrsched._errors import ScheduleError
 
 __all__ = [
@@ -266,12 +268,6 @@ def _describe_error(error: Exception) -> str:
     if isinstance(error, ScheduleError | TypeError):
         return message
     return f"{type(error).__name__}: {message}"
-
-
-@functools.cache
-def signature(name: str) -> inspect.Signature:
-    """The signature of the constructor registered as ``name`` (cached)."""
-    return inspect.signature(CONSTRUCTORS[name])
 
 
 def suggest(name: str, choices: object) -> str:

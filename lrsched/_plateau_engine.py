@@ -5,7 +5,7 @@ into it builds a new node. A binding that receives a metric every few steps for 
 cannot afford that, so it keeps, per plateau rule, a :class:`Decisions`: torch's counters (best,
 bad epochs, cooldown) after the last metric, the recorded history as growing lists, and the
 times of the reductions decided so far. Recording a metric advances the counters once; the
-value at ``t`` is ``max(factor ** (reductions at times <= t), min_value)``, read in O(1) at the
+value at ``t`` is ``max(gamma ** (reductions at times <= t), low)``, read in O(1) at the
 current time and with a bisection for time travel. Only rewriting the past (recording at a time
 at or before the last recorded one) replays the history, as a :class:`Plateau` does.
 
@@ -25,17 +25,17 @@ __all__ = ["Decisions", "plateau_options"]
 def plateau_options(node: Any) -> tuple[float, int, float, str, str, int, float]:
     """The rule of a plateau node, as torch orders ReduceLROnPlateau's options.
 
-    (factor, patience, threshold, mode, threshold_mode, cooldown, min_value): the one place that
+    (gamma, patience, threshold, mode, threshold_mode, cooldown, low): the one place that
     reads the node's option names.
     """
     return (
-        node.factor,
+        node.gamma,
         node.patience,
         node.threshold,
         node.mode,
         node.threshold_mode,
         node.cooldown,
-        node.min_value,
+        node.low,
     )
 
 
@@ -47,9 +47,9 @@ class Decisions:
         "_best",
         "_cooldown",
         "_cooling",
-        "_factor",
+        "_gamma",
         "_high",
-        "_min_value",
+        "_low",
         "_patience",
         "_rel",
         "_scale",
@@ -59,11 +59,9 @@ class Decisions:
     )
 
     def __init__(self, node: Any) -> None:
-        factor, patience, threshold, mode, threshold_mode, cooldown, min_value = plateau_options(
-            node
-        )
-        self._factor, self._patience, self._cooldown = factor, patience, cooldown
-        self._min_value = min_value
+        gamma, patience, threshold, mode, threshold_mode, cooldown, low = plateau_options(node)
+        self._gamma, self._patience, self._cooldown = gamma, patience, cooldown
+        self._low = low
         self._high = mode == "max"
         self._rel = threshold_mode == "rel"
         # The same float operations as torch's _is_better, so that ties decide alike.
@@ -119,9 +117,9 @@ class Decisions:
             self._bad, self._cooling = 0, self._cooldown
 
     def level(self, count: int) -> float:
-        """The value after ``count`` reductions: ``max(factor ** count, min_value)``."""
-        value = self._factor**count
-        low = self._min_value
+        """The value after ``count`` reductions: ``max(gamma ** count, low)``."""
+        value = self._gamma**count
+        low = self._low
         return max(value, low)
 
     def count_at(self, t: float) -> int:

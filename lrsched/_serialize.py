@@ -1,37 +1,39 @@
-"""The dict form: :func:`to_dict` and :func:`from_dict`, plain JSON-able data with a version.
+"""The dict form: `to_dict` and `from_dict`, plain JSON-able data with a version.
 
-There is no per-node code here. :func:`to_dict` reads ``repr(s)`` (the expression that builds
-``s``) with the parser's front end and binds each call's arguments to its constructor's
-signature, so every key of a node is the name of a constructor parameter::
+There is no per-kind code here. `to_dict` walks the nodes' spellings (the constructor calls
+that build them, `lrsched._spelling`), so every key of a node is the name of a constructor
+parameter, and nothing goes through the text form (no length or depth limits apply)::
 
-    {"format": "lrsched", "version": 1,
+    {"format": "lrsched", "version": 2,
      "schedule": {"type": "warmup", "s": {"type": "cosine", "duration": 95}, "duration": 5}}
 
-A chain ``a * b`` is the node of :func:`~lrsched.product`, whose parameter is ``*schedules``:
-``{"type": "product", "schedules": [0.1, {...}]}``. :func:`from_dict` checks every entry and
-calls the constructors, so a node added to the library later round-trips with no change here.
+A chain `a * b` is the node of `lrsched.product`, whose parameter is `*schedules`:
+`{"type": "product", "schedules": [0.1, {...}]}`. `from_dict` checks every entry and calls
+the constructors, so a kind added to the library later round-trips with no change here.
+Documents of version 1 (lrsched 0.1) still load: see `_upgrade_v1`.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import reprlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lrsched._core import CONSTRUCTORS, Schedule
+from lrsched._core import Schedule
 from lrsched._errors import ScheduleError
-from lrsched._parse import Call, Mul, ParseError, Value, read, signature, suggest
+from lrsched._parse import suggest
+from lrsched._registry import CONSTRUCTORS
+from lrsched._spelling import Call, Spelling, deep, signature
 
 __all__ = ["FORMAT", "VERSION", "from_dict", "to_dict"]
 
 FORMAT = "lrsched"
-"""The ``"format"`` entry of every dict made by :func:`to_dict`."""
+"""The `"format"` entry of every dict made by `to_dict`."""
 
-VERSION = 1
-"""The ``"version"`` entry :func:`to_dict` writes, and the newest :func:`from_dict` reads."""
+VERSION = 2
+"""The `"version"` entry `to_dict` writes, and the newest `from_dict` reads."""
 
 _Path = tuple[str | int, ...]
 _ENVELOPE = ("format", "version", "schedule")
@@ -40,26 +42,26 @@ _ENVELOPE = ("format", "version", "schedule")
 def to_dict(s: Schedule) -> dict[str, Any]:
     """The schedule as plain nested dicts, lists, numbers and strings (JSON-able).
 
-    Each node is ``{"type": <constructor name>, <parameter>: <value>, ...}`` with the arguments
-    that its ``repr`` passes (defaults left out), under a versioned envelope. ``a * b`` is
-    ``{"type": "product", "schedules": [a, b]}``. ``from_dict(to_dict(s)) == s``.
+    Each node is `{"type": <constructor name>, <parameter>: <value>, ...}` with the arguments
+    that its spelling passes (defaults left out), under a versioned envelope. `a * b` is
+    `{"type": "product", "schedules": [a, b]}`. `from_dict(to_dict(s)) == s`.
 
     Args:
-        s: A schedule that does not wrap a Python callable (``s.opaque`` is False).
+        s: A schedule that does not wrap a Python callable (`s.opaque` is False).
 
     Returns:
-        ``{"format": "lrsched", "version": 1, "schedule": {...}}``.
+        `{"format": "lrsched", "version": 2, "schedule": {...}}`.
 
     Raises:
-        ScheduleError: If ``s`` is opaque: a Python callable cannot be written as data.
-        TypeError: If ``s`` is not a Schedule.
+        ScheduleError: If `s` is opaque: a Python callable cannot be written as data.
+        TypeError: If `s` is not a Schedule.
 
     Examples:
         >>> import json
         >>> import lrsched as ls
         >>> d = ls.to_dict(ls.warmup(ls.cosine(95, end=0.01), 5))
         >>> print(json.dumps(d))  # doctest: +NORMALIZE_WHITESPACE
-        {"format": "lrsched", "version": 1, "schedule": {"type": "warmup",
+        {"format": "lrsched", "version": 2, "schedule": {"type": "warmup",
          "s": {"type": "cosine", "duration": 95, "end": 0.01}, "duration": 5}}
         >>> ls.to_dict(0.1 * ls.cosine(95))["schedule"]
         {'type': 'product', 'schedules': [0.1, {'type': 'cosine', 'duration': 95}]}
@@ -69,28 +71,40 @@ def to_dict(s: Schedule) -> dict[str, Any]:
         msg = f"s must be a Schedule (got {type(s).__name__}: {_short(s)})"
         raise TypeError(msg)
     if s.opaque:
-        culprit = _opaque_leaf(s)
+        culprit = next(node for node in s.walk() if node.opaque_self)
         msg = (
             f"cannot write {culprit!r} as data: it wraps a Python callable "
             f"(only schedules built from numbers can be converted to a dict)"
         )
         raise ScheduleError(msg)
-    text = repr(s)
-    try:
-        value = read(text)
-    except ParseError as error:
-        msg = (
-            f"cannot write {type(s).__name__} as data: its repr is not a valid expression: {error}"
-        )
-        raise ScheduleError(msg) from error
-    return {"format": FORMAT, "version": VERSION, "schedule": _plain(value)}
+    with deep(s.depth):
+        return {"format": FORMAT, "version": VERSION, "schedule": _node(s._spelling())}
+
+
+def _node(spelling: Spelling) -> dict[str, Any]:
+    if not isinstance(spelling, Call):
+        return {"type": spelling.name, "schedules": [_data(v) for v in spelling.operands]}
+    node: dict[str, Any] = {"type": spelling.name}
+    node.update((key, _data(value)) for key, value in spelling.arguments().items())
+    return node
+
+
+def _data(value: object) -> object:
+    if isinstance(value, Schedule):
+        return _node(value._spelling())
+    if isinstance(value, list | tuple):
+        return [_data(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)  # 95, not 95.0: as a person writes it (read back as a float)
+    return value
 
 
 def from_dict(data: object) -> Schedule:
     """Build the schedule described by a dict from :func:`to_dict` (or written by hand).
 
-    ``data`` is the versioned envelope ``{"format": "lrsched", "version": 1, "schedule": node}``
-    or a bare node ``{"type": ..., ...}`` (read as the current version). A node's keys are the
+    ``data`` is the versioned envelope ``{"format": "lrsched", "version": 2, "schedule": node}``
+    (version 1 documents of lrsched 0.1 are upgraded as they load) or a bare node
+    ``{"type": ..., ...}`` (read as the current version). A node's keys are the
     parameters of the constructor named by ``"type"``; values are numbers, strings, booleans,
     None, lists and nested nodes. Any mapping and sequence types work (``OmegaConf``'s
     ``DictConfig`` and ``ListConfig`` included), so a config system can hand its section over
@@ -120,11 +134,68 @@ def from_dict(data: object) -> Schedule:
         raise ScheduleError(msg)
     node: object = data
     path: _Path = ()
+    version = VERSION
     if "type" not in data or "format" in data:
         node, path = _unwrap(data), ("schedule",)
+        version = data["version"]
     if not isinstance(node, Mapping):
         raise _error(path, f"expected a schedule node (got {_type_name(node)}: {_short(node)})")
-    return _schedule(node, path)
+    if version == 1:
+        node = _upgrade_v1(node)
+    with deep(_depth(node)):
+        return _schedule(node, path)
+
+
+def _depth(node: object) -> int:
+    """How deep ``node`` nests (iteratively: also for hostile input)."""
+    deepest, todo = 0, [(node, 1)]
+    while todo:
+        item, level = todo.pop()
+        if level > MAX_PATH:
+            return level
+        deepest = max(deepest, level)
+        if isinstance(item, Mapping):
+            todo.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            todo.extend((v, level + 1) for v in item)
+    return deepest
+
+
+_V1_RENAMES = {
+    "cosine_restarts": {"mult": "growth"},
+    "one_cycle": {"anneal": "shape"},
+    "plateau": {"factor": "gamma", "min_value": "low"},
+}
+
+
+def _upgrade_v1(node: object) -> object:
+    """A version 1 node as version 2 says it (the vocabulary of lrsched 0.2).
+
+    Renamed: `cosine_restarts(mult=)` is `growth=`, `one_cycle(anneal="cos")` is
+    `shape="cosine"`, `plateau(factor=, min_value=)` are `gamma=, low=`. `warmup(start=)` was a
+    fraction of `s(0)` and is now the value at t = 0: the fraction times `s(0)`.
+    """
+    if isinstance(node, list | tuple):
+        return [_upgrade_v1(v) for v in node]
+    if not isinstance(node, Mapping):
+        return node
+    out = {key: _upgrade_v1(value) for key, value in node.items()}
+    kind = out.get("type")
+    for old, new in _V1_RENAMES.get(kind, {}).items() if isinstance(kind, str) else ():
+        if old in out:
+            out[new] = out.pop(old)
+    if kind == "one_cycle" and out.get("shape") == "cos":
+        out["shape"] = "cosine"
+    if kind == "warmup" and "start" in out and isinstance(out.get("s"), Mapping):
+        fraction = out["start"]
+        inner = _schedule(out["s"], ("s",))
+        if _is_number(fraction):
+            out["start"] = float(fraction) * inner(0)  # type: ignore[arg-type]
+    return out
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _unwrap(data: Mapping[Any, Any]) -> object:
@@ -235,10 +306,7 @@ def _value(raw: object, path: _Path) -> object:
     if isinstance(raw, int):
         return int(raw)
     if isinstance(raw, numbers.Real):
-        value = float(raw)
-        if not math.isfinite(value):
-            raise _error(path, f"must be a finite number (got {value!r})")
-        return value
+        return float(raw)  # the constructors say which parameters must be finite
     if isinstance(raw, Mapping):
         return _schedule(raw, path)
     if isinstance(raw, Sequence) and not isinstance(raw, bytes):
@@ -265,39 +333,6 @@ def _blame(path: _Path, message: str, given: dict[str, object]) -> _Path:
     return tuple(out)
 
 
-def _plain(value: Value) -> object:
-    if isinstance(value, Call):
-        return _node(value.name, [_plain(a) for a in value.args], value.kwargs)
-    if isinstance(value, Mul):
-        return _node("product", [_plain(v) for v in value.operands], ())
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _node(name: str, args: list[object], kwargs: tuple[tuple[str, Value], ...]) -> dict[str, Any]:
-    sig = signature(name)
-    bound = sig.bind_partial(*args, **{key: _plain(v) for key, v in kwargs})
-    node: dict[str, Any] = {"type": name}
-    for key, value in bound.arguments.items():
-        kind = sig.parameters[key].kind
-        if kind is inspect.Parameter.VAR_POSITIONAL:
-            node[key] = list(value)
-        elif kind is inspect.Parameter.VAR_KEYWORD:
-            node.update(value)
-        else:
-            node[key] = value
-    return node
-
-
-def _opaque_leaf(s: Schedule) -> Schedule:
-    """The first node inside ``s`` that is opaque by itself (not through a child)."""
-    for child in s._children():
-        if child.opaque:
-            return _opaque_leaf(child)
-    return s
-
-
 def _error(path: _Path, message: str) -> ScheduleError:
     if not path:
         return ScheduleError(message)
@@ -312,7 +347,7 @@ def _error(path: _Path, message: str) -> ScheduleError:
     return ScheduleError(f"{text}: {message}")
 
 
-MAX_PATH = 200
+MAX_PATH = 100_000
 """Deepest path ``from_dict`` follows; a deeper input is refused before Python's stack is."""
 
 _SHORT = reprlib.Repr()

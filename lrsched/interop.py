@@ -39,17 +39,14 @@ import torch
 from torch.optim import lr_scheduler as tls
 
 from lrsched._combinators import Concat, concat, product
-from lrsched._cyclic import cosine_restarts, cyclic, one_cycle
+from lrsched._curves import Linear, cosine, linear, polynomial
+from lrsched._cycles import cosine_restarts, cyclic, one_cycle
 from lrsched._errors import ScheduleError
-from lrsched._function import function
-from lrsched._polynomial import polynomial
-from lrsched._primitives import (
+from lrsched._leaves import (
     Constant,
-    Linear,
     constant,
-    cosine,
     exponential,
-    linear,
+    function,
     milestones,
     multiplicative,
     step,
@@ -616,9 +613,11 @@ class _Converter:
         mult = _whole(s.T_mult, "T_mult", 1, where, "torch's cycle lengths are whole epochs")
         eta = _real(s.eta_min, "eta_min", where)
         if eta == 0.0:
-            shape = cosine_restarts(period, mult=mult)
+            shape = cosine_restarts(period, growth=mult)
             return [product(b, shape) for b in bases]
-        return [_built(where, cosine_restarts, period, mult=mult, start=b, end=eta) for b in bases]
+        return [
+            _built(where, cosine_restarts, period, growth=mult, start=b, end=eta) for b in bases
+        ]
 
     def cyclic(self, s: Any, where: str) -> list[Schedule]:
         lows = self.base_lrs(s, where)
@@ -661,7 +660,7 @@ class _Converter:
                 pct_start=pct,
                 div_factor=div,
                 final_div_factor=final,
-                anneal=kind,
+                shape="cosine" if kind == "cos" else kind,
                 three_phase=len(phases) == 3,
             )
             last = _torch_one_cycle_value(phases, group, kind, total, which="lr", where=where)
@@ -733,7 +732,7 @@ class _Converter:
                 pct_start=pct,
                 div_factor=div,
                 final_div_factor=1,
-                anneal=kind,
+                shape="cosine" if kind == "cos" else kind,
                 three_phase=len(phases) == 3,
             )
             last = _torch_one_cycle_value(phases, group, kind, total, which="momentum", where=where)

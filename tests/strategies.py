@@ -41,7 +41,7 @@ def _piecewise_linear(draw: st.DrawFn) -> ls.Schedule:
 
 _plateaus = st.builds(
     lambda factor, patience, cooldown, metrics: ls.plateau(
-        factor=factor, patience=patience, cooldown=cooldown, metrics=metrics
+        gamma=factor, patience=patience, cooldown=cooldown, metrics=metrics
     ),
     _number(0.3, 0.9),
     st.integers(0, 3),
@@ -72,7 +72,7 @@ _leaves: st.SearchStrategy[ls.Schedule] = st.one_of(
     st.builds(ls.cosine, durations, values, values),
     st.builds(ls.cosine, durations, values, values, periodic=st.just(True)),  # noqa: FBT003
     st.builds(ls.polynomial, durations, _number(0.0, 4.0), values, values),
-    st.builds(ls.cosine_restarts, durations, mult=st.integers(1, 3), start=values, end=values),
+    st.builds(ls.cosine_restarts, durations, growth=st.integers(1, 3), start=values, end=values),
     st.builds(
         ls.cyclic,
         values,
@@ -94,7 +94,7 @@ _leaves: st.SearchStrategy[ls.Schedule] = st.one_of(
             pct_start=st.just(args[1]),
             div_factor=_number(1.0, 100.0),
             final_div_factor=_number(1.0, 1e4),
-            anneal=st.sampled_from(["cos", "linear"]),
+            shape=st.sampled_from(["cosine", "linear"]),
             three_phase=st.booleans(),
         )
     ),

@@ -41,7 +41,7 @@ def groups_of(optimizer: torch.optim.Optimizer) -> list[dict[str, Any]]:
 def test_a_positional_number_is_a_metric_when_the_schedule_holds_a_plateau() -> None:
     # Why 1: step(0.75) moved the step count from 8 back to 3 and recorded nothing.
     optimizer = sgd(1.0)
-    bound = ls.bind(optimizer, ls.plateau(factor=0.5, patience=0), steps_per_epoch=4)
+    bound = ls.bind(optimizer, ls.plateau(gamma=0.5, patience=0), steps_per_epoch=4)
     for _ in range(8):
         bound.step()
     bound.step(0.75)
@@ -189,7 +189,7 @@ def test_the_optimizer_clock_resumes_and_copies_with_its_hook() -> None:
 
 def test_a_metric_with_the_optimizer_clock_is_recorded_at_the_current_step() -> None:
     optimizer = sgd(1.0)
-    bound = ls.bind(optimizer, ls.plateau(factor=0.5, patience=0), clock="optimizer")
+    bound = ls.bind(optimizer, ls.plateau(gamma=0.5, patience=0), clock="optimizer")
     optimizer.step()
     bound.step(1.0)
     bound.step(1.0)  # again at the same step (Accelerate calls it once per process): replaced

@@ -22,14 +22,14 @@ from lrsched._feeding import Evaluator
 from lrsched._plateau_engine import Decisions
 
 rules = st.builds(
-    lambda factor, patience, threshold, mode, threshold_mode, cooldown, min_value: ls.plateau(
-        factor=factor,
+    lambda gamma, patience, threshold, mode, threshold_mode, cooldown, low: ls.plateau(
+        gamma=gamma,
         patience=patience,
         threshold=threshold,
         mode=mode,
         threshold_mode=threshold_mode,
         cooldown=cooldown,
-        min_value=min_value,
+        low=low,
     ),
     st.sampled_from([0.1, 0.5, 0.9]),
     st.integers(0, 3),
@@ -51,13 +51,13 @@ def test_decisions_agree_with_the_plateau_node_exactly(
 ) -> None:
     times = [float(spacing * (i + 1)) for i in range(len(metrics))]
     node = ls.plateau(
-        factor=rule.factor,
+        gamma=rule.gamma,
         patience=rule.patience,
         threshold=rule.threshold,
         mode=rule.mode,
         threshold_mode=rule.threshold_mode,
         cooldown=rule.cooldown,
-        min_value=rule.min_value,
+        low=rule.low,
         metrics=metrics,
         times=times,
     )
@@ -129,13 +129,13 @@ def test_each_metric_is_decided_once_however_long_the_history(
 
     monkeypatch.setattr(Evaluator, "_build", built)
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    bound = ls.bind(optimizer, ls.cosine(10**5) * ls.plateau(patience=5, factor=0.9))
+    bound = ls.bind(optimizer, ls.cosine(10**5) * ls.plateau(patience=5, gamma=0.9))
     n = 3000
     for i in range(n):
         metric = math.nan if i % 7 == 0 else 1.0 / (1 + i % 50)
         bound.step(metric=metric)
     assert len(advances) == n  # one decision per metric: nothing is replayed
-    reductions = len(bound._evaluator.decisions[ls.plateau(patience=5, factor=0.9)].reductions)
+    reductions = len(bound._evaluator.decisions[ls.plateau(patience=5, gamma=0.9)].reductions)
     assert 0 < reductions < n
     assert len(builds) <= n + 1  # rebuilt only when a metric or a decision changes it
 

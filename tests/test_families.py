@@ -115,7 +115,7 @@ def sgdr_reference(period: int, mult: int, t: int) -> tuple[int, int]:
 
 @pytest.mark.parametrize(("period", "mult"), [(1, 3), (10, 2), (10, 1), (3, 4), (1, 2), (7, 3)])
 def test_cosine_restarts_matches_stepping(period: int, mult: int) -> None:
-    s = ls.cosine_restarts(period, mult=mult, start=0.5, end=1e-10)
+    s = ls.cosine_restarts(period, growth=mult, start=0.5, end=1e-10)
     ts = list(range(400))
     expected = []
     for t in ts:
@@ -127,13 +127,13 @@ def test_cosine_restarts_matches_stepping(period: int, mult: int) -> None:
 
 def test_cosine_restarts_restart_indices_are_exact() -> None:
     # torch's step(epoch) uses int(log(...)) and gets t = 121 wrong for period 1, mult 3.
-    s = ls.cosine_restarts(1, mult=3)
+    s = ls.cosine_restarts(1, growth=3)
     for restart in (0, 1, 4, 13, 40, 121, 364, 1093, 3280, 9841, 3**30 // 2):
         assert s(restart) == 1.0, restart
         assert s(np.array([float(restart)]))[0] == 1.0
         if restart:
             assert s(restart - 0.5) < 1.0
-    big = ls.cosine_restarts(10, mult=2)
+    big = ls.cosine_restarts(10, growth=2)
     assert big(10 * (2**60 - 1)) == 1.0
     assert not math.isnan(big(1e300))
     assert 0.0 <= big(sys_max()) <= 1.0
@@ -144,14 +144,14 @@ def sys_max() -> float:
 
 
 def test_cosine_restarts_reference_values() -> None:
-    s = ls.cosine_restarts(10, mult=2)
+    s = ls.cosine_restarts(10, growth=2)
     assert_values(s, {0: 1.0, 5: 0.5, 10: 1.0, 20: 0.5, 30: 1.0, 50: 0.5, 70: 1.0})
     assert_values(
         ls.cosine_restarts(4), {0: 1.0, 2: 0.5, 4: 1.0, 6: 0.5, 4001: cos_anneal(1, 0, 0.25)}
     )
     assert_values(ls.cosine_restarts(2.5, end=0.5), {0: 1.0, 1.25: 0.75, 2.5: 1.0, 3.75: 0.75})
-    assert repr(ls.cosine_restarts(10, mult=2, start=0.1, end=0.001)) == (
-        "cosine_restarts(10, mult=2, start=0.1, end=0.001)"
+    assert repr(ls.cosine_restarts(10, growth=2, start=0.1, end=0.001)) == (
+        "cosine_restarts(10, growth=2, start=0.1, end=0.001)"
     )
     assert ls.cosine_restarts(10, start=0.3, end=0.3) == ls.constant(0.3)
 
@@ -173,7 +173,7 @@ def test_cosine_restarts_validation(
 
 
 def test_cosine_restarts_with_a_fractional_period() -> None:
-    s = ls.cosine_restarts(0.5, mult=2)
+    s = ls.cosine_restarts(0.5, growth=2)
     assert_values(s, {0: 1.0, 0.25: 0.5, 0.5: 1.0, 1.0: 0.5, 1.5: 1.0, 2.5: 0.5, 3.5: 1.0})
 
 
@@ -245,9 +245,9 @@ def test_cyclic_validation(
 
 def test_one_cycle_torch_reference_linear() -> None:
     # torch's test_onecycle_lr_linear_annealing and ..._three_phases
-    s = ls.one_cycle(10, 25, final_div_factor=2, anneal="linear")
+    s = ls.one_cycle(10, 25, final_div_factor=2, shape="linear")
     assert_values(s, dict(enumerate([1, 13, 25, 21.5, 18, 14.5, 11, 7.5, 4, 0.5])))
-    s3 = ls.one_cycle(10, 25, pct_start=0.4, final_div_factor=4, anneal="linear", three_phase=True)
+    s3 = ls.one_cycle(10, 25, pct_start=0.4, final_div_factor=4, shape="linear", three_phase=True)
     assert_values(s3, dict(enumerate([1, 9, 17, 25, 17, 9, 1, 0.75, 0.5, 0.25])))
 
 
@@ -260,7 +260,7 @@ def test_one_cycle_torch_reference_cosine() -> None:
 def test_one_cycle_holds_its_final_value_past_the_end() -> None:
     for anneal in ("cos", "linear"):
         for three_phase in (False, True):
-            s = ls.one_cycle(100, 0.1, anneal=anneal, three_phase=three_phase)
+            s = ls.one_cycle(100, 0.1, shape="cosine" if anneal == "cos" else anneal, three_phase=three_phase)
             final = s(99)
             assert close(final, 0.1 / 25 / 1e4)
             for t in (99.5, 100, 101, 10**9, 1e300):
@@ -279,12 +279,12 @@ def test_one_cycle_defaults_and_repr() -> None:
         pct_start=0.25,
         div_factor=10,
         final_div_factor=100,
-        anneal="linear",
+        shape="linear",
         three_phase=True,
     )
     assert repr(full) == (
         "one_cycle(50, 0.5, pct_start=0.25, div_factor=10, final_div_factor=100, "
-        "anneal='linear', three_phase=True)"
+        "shape='linear', three_phase=True)"
     )
     assert eval(repr(full), vars(ls)) == full
     assert ls.one_cycle(10, 0) == ls.constant(0)
@@ -292,7 +292,7 @@ def test_one_cycle_defaults_and_repr() -> None:
 
 def test_one_cycle_short_rise_starts_in_the_second_phase() -> None:
     # pct_start * duration < 1: torch's first phase ends before step 0; so does ours.
-    s = ls.one_cycle(10, 1.0, pct_start=0.05, anneal="linear")
+    s = ls.one_cycle(10, 1.0, pct_start=0.05, shape="linear")
     low = 1.0 / 25 / 1e4
     assert close(s(0), (low - 1.0) * 0.5 / 9.5 + 1.0)
     assert s(0) < 1.0
@@ -374,7 +374,7 @@ def test_function_validates_its_callable_and_results() -> None:
 families = st.one_of(
     st.builds(ls.polynomial, durations, st.floats(0, 4), values, values),
     st.builds(ls.cosine, durations, values, values, periodic=st.booleans()),
-    st.builds(ls.cosine_restarts, durations, mult=st.integers(1, 4), start=values, end=values),
+    st.builds(ls.cosine_restarts, durations, growth=st.integers(1, 4), start=values, end=values),
     st.builds(
         ls.cyclic,
         values,
@@ -388,7 +388,7 @@ families = st.one_of(
         st.integers(2, 300),
         values,
         pct_start=st.sampled_from([0.0, 0.3, 0.35, 0.45, 0.7, 1.0]),
-        anneal=st.sampled_from(["cos", "linear"]),
+        shape=st.sampled_from(["cosine", "linear"]),
         three_phase=st.booleans(),
     ),
 )

@@ -644,7 +644,7 @@ def test_one_cycle_negative_last_step_is_torch_value() -> None:
     assert trajectory[-1][0] < 0
     assert math.isclose(s(100), trajectory[-1][0], rel_tol=REL)
     assert s(99) > 0
-    assert repr(s).startswith("concat([one_cycle(100, 0.1, anneal='linear'), constant(-")
+    assert repr(s).startswith("concat([one_cycle(100, 0.1, shape='linear'), constant(-")
 
 
 def test_converted_expressions_read_like_lrsched() -> None:
@@ -705,7 +705,7 @@ REFUSALS: dict[str, tuple[Build, str]] = {
     ),
     "reduce_lr_on_plateau_with_options": (
         lambda o: tls.ReduceLROnPlateau(o, mode="max", factor=0.5, patience=3, cooldown=2),
-        r"equivalent is ls\.plateau\(factor=0\.5, patience=3, mode='max', cooldown=2\)",
+        r"equivalent is ls\.plateau\(gamma=0\.5, patience=3, mode='max', cooldown=2\)",
     ),
     "subclass": (
         lambda o: MyStepLR(o, 3),

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import lrsched as ls
 from lrsched._combinators import Product
-from lrsched._primitives import Constant
+from lrsched._leaves import Constant
 from tests.strategies import durations, schedules, times, transparent_schedules
 
 REL = 1e-12

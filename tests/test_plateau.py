@@ -108,7 +108,7 @@ def test_plateau_matches_reduce_lr_on_plateau(
 ) -> None:
     min_lrs = [min_fraction * lr for lr in lrs]
     theirs = torch_trajectory(lrs, rule, min_lrs, metrics)
-    schedules = [ls.plateau(**rule, min_value=min_fraction) for _ in lrs]
+    schedules = [ls.plateau(**rule, low=min_fraction) for _ in lrs]
     ours, bound = bound_trajectory(lrs, schedules, metrics)
     assert_close(ours, theirs)
     # time travel over the recorded history: at(t) is what the loop saw at t
@@ -133,14 +133,14 @@ def test_torch_plateau_expression_reproduces_the_scheduler(
 def test_torch_plateau_expression_text() -> None:
     optimizer = make_optimizer([0.1, 0.2])
     scheduler = tls.ReduceLROnPlateau(optimizer, mode="max", patience=3, min_lr=[0.01, 0.02])
-    assert torch_plateau_expression(scheduler) == "plateau(patience=3, mode='max', min_value=0.1)"
+    assert torch_plateau_expression(scheduler) == "plateau(patience=3, mode='max', low=0.1)"
     scheduler = tls.ReduceLROnPlateau(optimizer, factor=0.5, min_lr=[0.01, 0.01])
     assert torch_plateau_expression(scheduler) == (
-        "[plateau(factor=0.5, min_value=0.1), plateau(factor=0.5, min_value=0.05)]"
+        "[plateau(gamma=0.5, low=0.1), plateau(gamma=0.5, low=0.05)]"
     )
     assert torch_plateau_expression(tls.ReduceLROnPlateau(optimizer)) == "plateau()"
     assert torch_plateau_expression(scheduler, "ls.") == (
-        "[ls.plateau(factor=0.5, min_value=0.1), ls.plateau(factor=0.5, min_value=0.05)]"
+        "[ls.plateau(gamma=0.5, low=0.1), ls.plateau(gamma=0.5, low=0.05)]"
     )
 
 
@@ -152,7 +152,7 @@ def test_with_torchs_default_eps_a_large_lr_decides_alike() -> None:
     for m in metrics:
         scheduler.step(m)
         theirs.append(optimizer.param_groups[0]["lr"])
-    ours, _ = bound_trajectory([0.1], ls.plateau(factor=0.5, patience=1), metrics)
+    ours, _ = bound_trajectory([0.1], ls.plateau(gamma=0.5, patience=1), metrics)
     assert_close([[x] for x in theirs], ours[1:])
     assert theirs[-1] < 0.1 * 0.5**3
 
@@ -161,7 +161,7 @@ def test_with_torchs_default_eps_a_large_lr_decides_alike() -> None:
 
 
 def test_reductions_apply_from_the_time_of_the_deciding_metric() -> None:
-    p = ls.plateau(factor=0.5, patience=1, metrics=[3, 2, 2, 2, 2, 1])
+    p = ls.plateau(gamma=0.5, patience=1, metrics=[3, 2, 2, 2, 2, 1])
     # metric 3 (better) at t=4 is the second not-better one in a row after 2 at t=2
     assert p.reductions == (4.0,)
     assert [p(t) for t in range(7)] == [1, 1, 1, 1, 0.5, 0.5, 0.5]
@@ -171,7 +171,7 @@ def test_reductions_apply_from_the_time_of_the_deciding_metric() -> None:
 
 
 def test_resolve_gives_an_ordinary_piecewise_constant_schedule() -> None:
-    rule = ls.plateau(factor=0.5, patience=0, min_value=0.3)
+    rule = ls.plateau(gamma=0.5, patience=0, low=0.3)
     resolved = rule.resolve([1, 1, 1, 1])
     assert resolved == ls.clamp(ls.milestones([2, 3, 4], 0.5), low=0.3)
     assert eval(repr(resolved), vars(ls)) == resolved
@@ -180,12 +180,12 @@ def test_resolve_gives_an_ordinary_piecewise_constant_schedule() -> None:
 
 
 def test_record_extends_and_rewrites_the_future() -> None:
-    p = ls.plateau(factor=0.5, patience=0)
+    p = ls.plateau(gamma=0.5, patience=0)
     q = p.record(1.0).record(2.0).record(3.0)
-    assert q == ls.plateau(factor=0.5, patience=0, metrics=[1, 2, 3])
+    assert q == ls.plateau(gamma=0.5, patience=0, metrics=[1, 2, 3])
     assert q.reductions == (2.0, 3.0)
     rewritten = q.record(0.5, time=2)
-    assert rewritten == ls.plateau(factor=0.5, patience=0, metrics=[1, 0.5])
+    assert rewritten == ls.plateau(gamma=0.5, patience=0, metrics=[1, 0.5])
     assert rewritten.reductions == ()
     assert q.record(5.0, time=7.5).times == (1.0, 2.0, 3.0, 7.5)
 
@@ -214,7 +214,7 @@ def test_repr_omits_defaults_and_round_trips() -> None:
         times=[0.5, 3],
     )
     text = (
-        "plateau(factor=0.5, patience=2, threshold=0.01, mode='max', threshold_mode='abs', "
+        "plateau(gamma=0.5, patience=2, threshold=0.01, mode='max', threshold_mode='abs', "
         "cooldown=1, min_value=0.1, metrics=[1, 2.5], times=[0.5, 3])"
     )
     assert repr(p) == text
@@ -224,7 +224,7 @@ def test_repr_omits_defaults_and_round_trips() -> None:
 
 
 def test_plateau_composes_like_any_schedule() -> None:
-    p = ls.plateau(factor=0.5, patience=0, metrics=[1, 1, 1])
+    p = ls.plateau(gamma=0.5, patience=0, metrics=[1, 1, 1])
     s = ls.warmup(ls.constant(1), 2) * p
     assert [s(t) for t in range(5)] == [0.0, 0.5, 0.5, 0.25, 0.25]
     assert isinstance(ls.plateau(), Plateau)
@@ -258,7 +258,7 @@ def test_plateau_validates(kwargs: dict[str, Any], error: type[Exception], messa
 
 def test_step_with_metric_records_at_the_new_time_and_record_at_the_current_one() -> None:
     optimizer = make_optimizer([1.0])
-    bound = ls.bind(optimizer, ls.plateau(factor=0.5, patience=0))
+    bound = ls.bind(optimizer, ls.plateau(gamma=0.5, patience=0))
     bound.step(metric=1.0)  # t = 1: the baseline
     bound.step(metric=2.0)  # t = 2: worse, reduced from t = 2 on
     assert bound.get_last_lr() == [0.5]
@@ -273,9 +273,9 @@ def test_step_with_metric_records_at_the_new_time_and_record_at_the_current_one(
 def test_seek_back_and_record_rewrites_the_future() -> None:
     metrics = [1.0, 2.0, 3.0, 4.0]
     rewritten = [1.0, 0.5, 0.25, 0.1]
-    fresh, _ = bound_trajectory([1.0], ls.plateau(factor=0.5, patience=0), rewritten)
+    fresh, _ = bound_trajectory([1.0], ls.plateau(gamma=0.5, patience=0), rewritten)
     optimizer = make_optimizer([1.0])
-    bound = ls.bind(optimizer, ls.plateau(factor=0.5, patience=0))
+    bound = ls.bind(optimizer, ls.plateau(gamma=0.5, patience=0))
     for m in metrics:
         bound.step(metric=m)
     assert bound.get_last_lr() == [0.125]
@@ -289,7 +289,7 @@ def test_seek_back_and_record_rewrites_the_future() -> None:
 
 def test_plateau_times_follow_steps_per_epoch() -> None:
     optimizer = make_optimizer([1.0])
-    bound = ls.bind(optimizer, ls.plateau(factor=0.5, patience=0), steps_per_epoch=4)
+    bound = ls.bind(optimizer, ls.plateau(gamma=0.5, patience=0), steps_per_epoch=4)
     for epoch in range(3):
         for _ in range(3):
             bound.step()
@@ -306,7 +306,7 @@ def test_resume_with_a_metric_history_continues_exactly(
     metrics: list[float], cut: int, absolute: bool
 ) -> None:
     cut = min(cut, len(metrics))
-    s = ls.warmup(ls.constant(1), 3) * ls.plateau(factor=0.5, patience=1, cooldown=1)
+    s = ls.warmup(ls.constant(1), 3) * ls.plateau(gamma=0.5, patience=1, cooldown=1)
     whole, _ = bound_trajectory([0.1], s, metrics, absolute=absolute)
 
     first = ls.bind(make_optimizer([0.1]), s, absolute=absolute)
@@ -330,8 +330,8 @@ def test_plateaus_for_several_keys_share_the_metric_stream() -> None:
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0, momentum=0.9)
     bound = ls.bind(
         optimizer,
-        ls.plateau(factor=0.5, patience=0),
-        momentum=ls.plateau(factor=0.9, patience=0),
+        ls.plateau(gamma=0.5, patience=0),
+        momentum=ls.plateau(gamma=0.9, patience=0),
     )
     bound.step(metric=1.0)
     bound.step(metric=1.0)
@@ -357,7 +357,7 @@ def test_metric_errors() -> None:
 def test_metrics_for_a_plateau_on_a_shifted_clock_are_refused() -> None:
     # Bound without metrics, it is the schedule of its own history; recording would misplace
     # the metrics in time, so it is refused with the way out in the message.
-    p = ls.plateau(factor=0.5, patience=0, metrics=[1, 1])
+    p = ls.plateau(gamma=0.5, patience=0, metrics=[1, 1])
     bound = ls.bind(make_optimizer([1.0]), ls.warmup(p, 5))
     bound.seek(7)
     assert bound.get_last_lr() == [0.5]

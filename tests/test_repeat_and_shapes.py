@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as tls
 
 import lrsched as ls
-from lrsched._repeat import Repeat
-from lrsched._shapes import PiecewiseLinear
+from lrsched._cycles import Repeat
+from lrsched._curves import PiecewiseLinear
 from tests.strategies import durations, times, transparent_schedules
 
 REL = 1e-12
@@ -290,7 +290,7 @@ def test_repeat_of_a_cosine_over_its_period_is_cosine_restarts(
 ) -> None:
     cosine = ls.cosine(period, start=start, end=end, periodic=periodic)
     built = ls.repeat(cosine, period, growth=mult)
-    sgdr = ls.cosine_restarts(period, mult=mult, start=start, end=end)
+    sgdr = ls.cosine_restarts(period, growth=mult, start=start, end=end)
     assert built == sgdr
     assert repr(built) == repr(sgdr)
     # The values agree with the general repeat node it replaces (rel 1e-12 of the schedule's
@@ -304,9 +304,9 @@ def test_repeat_of_a_cosine_over_its_period_is_cosine_restarts(
 
 
 def test_repeat_of_a_cosine_stays_a_repeat_when_it_is_not_sgdr() -> None:
-    assert ls.repeat(ls.cosine(10), 10, growth=2) == ls.cosine_restarts(10, mult=2)
+    assert ls.repeat(ls.cosine(10), 10, growth=2) == ls.cosine_restarts(10, growth=2)
     assert ls.repeat(ls.cosine(10, 1, 0.1), 10) == ls.cosine_restarts(10, start=1, end=0.1)
-    assert ls.parse("repeat(cosine(10), 10, growth=3)") == ls.cosine_restarts(10, mult=3)
+    assert ls.parse("repeat(cosine(10), 10, growth=3)") == ls.cosine_restarts(10, growth=3)
     for other in (
         ls.repeat(ls.cosine(10), 10, growth=2, gamma=0.5),  # decaying cycles
         ls.repeat(ls.cosine(10), 10, growth=1.5),  # mult must be a whole number

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrsched as ls
-from lrsched._core import CONSTRUCTORS
+from lrsched._registry import CONSTRUCTORS
 from tests.strategies import schedules, transparent_schedules
 from tests.test_parse import opaque_schedules
 

@@ -227,7 +227,7 @@ def test_a_bound_plateau_drops_like_reduce_lr_on_plateau_in_both_configurations(
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
 
     def ours(optimizer: torch.optim.Optimizer) -> Any:
-        return ls.bind(optimizer, ls.plateau(factor=0.5, patience=1))
+        return ls.bind(optimizer, ls.plateau(gamma=0.5, patience=1))
 
     expected = fit_monitored(theirs, config)
     assert min(expected) < BASE_LR  # the setup does reduce
