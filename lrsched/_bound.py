@@ -23,26 +23,18 @@ from typing import Any
 
 import attrs
 import numpy as np
+import torch
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from lrsched._checkpoint import CHANGE_POLICIES, Cell, Layout, Saved, decode, encode
-from lrsched._core import Schedule
+from lrsched._core import Schedule, _scalar_time
 from lrsched._drives import Drive, ScheduleSpec, drives
 from lrsched._drives import steps_per_epoch as checked_steps_per_epoch
 from lrsched._errors import ScheduleError
 from lrsched._feeding import Evaluator, clock_problem, contains_plateau
 from lrsched._plan import STALE, Plan, Refused, build, check, domain, plain, scaled
-from lrsched._validate import format_number
-
-try:
-    import torch
-    from torch.optim import Optimizer
-    from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
-except ModuleNotFoundError as error:  # pragma: no cover - exercised in a subprocess test
-    msg = (
-        "lrsched.bind needs PyTorch, which is an optional extra: "
-        "pip install 'lrsched[torch]' (or install torch yourself)"
-    )
-    raise ImportError(msg) from error
+from lrsched._validate import choice, count, format_number
 
 __all__ = ["BoundSchedule", "bind"]
 
@@ -129,9 +121,9 @@ class BoundSchedule(LRScheduler):
         self.optimizer = optimizer
         self.steps_per_epoch = checked_steps_per_epoch(steps_per_epoch)
         self._per_epoch = self.steps_per_epoch or 1
-        self.clock = _choice("clock", clock, _CLOCKS)
+        self.clock = choice("clock", clock, _CLOCKS)
         self._follows = self.clock == "optimizer"
-        self.on_schedule_change = _choice("on_schedule_change", on_schedule_change, CHANGE_POLICIES)
+        self.on_schedule_change = choice("on_schedule_change", on_schedule_change, CHANGE_POLICIES)
         spec, keys, absolute_keys, start = _converted(optimizer, schedule, keys, absolute)
         if start and self.steps_per_epoch is not None:
             msg = (
@@ -245,7 +237,7 @@ class BoundSchedule(LRScheduler):
         With ``steps_per_epoch=k`` the time becomes ``step / k``.
         """
         self._check_live()
-        self._go(_whole("step", step))
+        self._go(count("step", step))
 
     def at(self, t: float, key: str = "lr") -> list[Any]:
         """The values of ``key`` at time ``t`` (in epochs), one per param group; changes nothing.
@@ -253,7 +245,7 @@ class BoundSchedule(LRScheduler):
         Groups where ``key`` is not driven give their current value. Values are Python floats
         (a tuple of them for a tuple-valued key such as ``betas``).
         """
-        time = _time(t)
+        time = _scalar_time(t)
         groups = self.optimizer.param_groups
         plan = self._plan
         if not plan.current(groups):
@@ -357,7 +349,7 @@ class BoundSchedule(LRScheduler):
         """
         self._check_live()
         policy = self.on_schedule_change if on_schedule_change is None else on_schedule_change
-        policy = _choice("on_schedule_change", policy, CHANGE_POLICIES)
+        policy = choice("on_schedule_change", policy, CHANGE_POLICIES)
         if allow_schedule_change and policy == "refuse":
             policy = "jump"
         n = len(self.optimizer.param_groups)
@@ -582,7 +574,7 @@ class BoundSchedule(LRScheduler):
     def _steps_of(self, name: str, epoch: object) -> int:
         k = self.steps_per_epoch
         if k is None:
-            return _whole(name, epoch)
+            return count(name, epoch)
         if isinstance(epoch, bool) or not isinstance(epoch, numbers.Real):
             msg = f"{name} must be a number >= 0 (got {type(epoch).__name__}: {epoch!r})"
             raise TypeError(msg)
@@ -773,38 +765,6 @@ def _converted(
         )
         raise ScheduleError(msg)
     return schedule, keys, absolute, epochs.pop()
-
-
-def _choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        options = ", ".join(repr(c) for c in choices)
-        msg = f"{name} must be one of {options} (got {value!r})"
-        raise ScheduleError(msg)
-    return str(value)
-
-
-def _whole(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        msg = f"{name} must be an int >= 0 (got {type(value).__name__}: {value!r})"
-        raise TypeError(msg)
-    if value < 0:
-        msg = f"{name} must be an int >= 0 (got {value})"
-        raise ScheduleError(msg)
-    return int(value)
-
-
-def _time(t: object) -> float:
-    if isinstance(t, bool) or not isinstance(t, numbers.Real):
-        msg = f"t must be a real number (got {type(t).__name__}: {t!r})"
-        raise TypeError(msg)
-    try:
-        x = float(t)
-    except OverflowError:
-        x = math.inf
-    if not 0.0 <= x < math.inf:
-        msg = f"t must be a finite number >= 0 (got {t!r})"
-        raise ScheduleError(msg)
-    return x
 
 
 def bind(  # noqa: PLR0913 (the options of a binding, keyword-only)

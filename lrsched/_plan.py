@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import torch
 
 from lrsched._core import Schedule
 from lrsched._errors import ScheduleError
@@ -25,14 +26,6 @@ if TYPE_CHECKING:
     from lrsched._checkpoint import Cell
     from lrsched._drives import Drive
 
-try:
-    import torch
-except ModuleNotFoundError as error:  # pragma: no cover - exercised in a subprocess test
-    msg = (
-        "lrsched.bind needs PyTorch, which is an optional extra: "
-        "pip install 'lrsched[torch]' (or install torch yourself)"
-    )
-    raise ImportError(msg) from error
 
 __all__ = [
     "DOMAINS",

@@ -7,6 +7,15 @@ The binding is split by responsibility: :mod:`lrsched._bound` (the LRScheduler),
 
 from __future__ import annotations
 
+try:
+    import torch  # noqa: F401 (imported first, for the message below)
+except ModuleNotFoundError as error:  # pragma: no cover - exercised in a subprocess test
+    msg = (
+        "lrsched.bind needs PyTorch, which is an optional extra: "
+        "pip install 'lrsched[torch]' (or install torch yourself)"
+    )
+    raise ImportError(msg) from error
+
 from lrsched._bound import BoundSchedule, bind
 from lrsched._checkpoint import STATE_FORMAT, STATE_VERSION
 from lrsched._drives import ScheduleSpec

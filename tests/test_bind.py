@@ -219,7 +219,7 @@ def test_seek_jumps_and_at_changes_nothing() -> None:
     bound.step(20)
     assert bound.last_epoch == 20
     assert bound.get_last_lr() == [0.1 * s(20)]
-    with pytest.raises(ls.ScheduleError, match=r"epoch must be an int >= 0 \(got -1\)"):
+    with pytest.raises(ls.ScheduleError, match=r"epoch must be >= 0 \(got -1\)"):
         bound.seek(-1)
     with pytest.raises(TypeError, match="epoch must be an int >= 0"):
         bound.seek(2.5)  # type: ignore[arg-type]
