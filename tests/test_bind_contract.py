@@ -239,6 +239,17 @@ def test_values_outside_the_domain_are_refused_at_bind_time(build: Any, message:
     assert groups_of(optimizer) == before  # no initial_lr, nothing written
 
 
+def test_a_negative_momentum_is_refused_and_other_keys_only_need_to_be_finite() -> None:
+    optimizer = sgd(0.1, momentum=0.9, dampening=0.1)
+    with pytest.raises(
+        ls.ScheduleError, match=r"\['momentum'\] must be >= 0 \(got -0.149.*\) at epoch 3"
+    ):
+        ls.bind(optimizer, momentum=ls.linear(0.9, -0.5, 4), absolute=True)
+    bound = ls.bind(optimizer, dampening=ls.linear(1, -1, 4))  # no domain but finiteness
+    bound.seek(4)
+    assert optimizer.param_groups[0]["dampening"] == pytest.approx(-0.1)
+
+
 def test_an_opaque_or_overflowing_value_is_refused_when_written_and_changes_nothing() -> None:
     optimizer = sgd(0.1, 0.2)
     bound = ls.bind(optimizer, ls.function(lambda k: 1.0 if k < 3 else -2.0))
