@@ -58,7 +58,8 @@ def _describe(value: Any, depth: int) -> str:  # noqa: PLR0911 (one case per kin
     if isinstance(value, Schedule):
         if not value.opaque:
             return repr(value)
-        fields = attrs.fields(type(value))  # type: ignore[arg-type]  # every node is attrs
+        # The fields that make up the node's value (caches are eq=False); every node is attrs.
+        fields = [f for f in attrs.fields(type(value)) if f.eq]  # type: ignore[arg-type]
         inner = ", ".join(
             f"{f.name}={_describe(getattr(value, f.name), depth - 1)}" for f in fields
         )

@@ -709,3 +709,12 @@ def test_any_damage_to_a_rich_state_raises_schedule_error_only(data: st.DataObje
             assert snapshot(run) == before
             continue
         assert run.bound.last_epoch == state["last_epoch"]
+
+
+def test_a_fingerprint_does_not_change_when_a_schedule_is_evaluated() -> None:
+    # Caches of opaque nodes (multiplicative's running products) are not part of the meaning.
+    s = ls.multiplicative(decay_by(0.99)) * ls.function(partial(linear_decay, n=10**6))
+    before = fingerprint(s)
+    s(np.arange(2000.0))
+    assert fingerprint(s) == before
+    assert fingerprint(s) != fingerprint(ls.multiplicative(decay_by(0.98)))
