@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import tracemalloc
 import warnings
 from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ class Config:
     nested_size: int  # length of the time array of the nested expressions
     steps: int  # steps of the memory figure
     horizon: int  # t of the multiplicative figures
+    soak_steps: int  # steps of the plateau soak (a metric every 100)
 
 
 FULL = Config(
@@ -60,6 +62,7 @@ FULL = Config(
     nested_size=10**5,
     steps=10**6,
     horizon=10**5,
+    soak_steps=10**6,
 )
 QUICK = Config(
     quick=True,
@@ -71,6 +74,7 @@ QUICK = Config(
     nested_size=10**3,
     steps=10**4,
     horizon=10**3,
+    soak_steps=2 * 10**4,
 )
 
 
@@ -437,6 +441,83 @@ def figure_memory(cfg: Config) -> Iterator[Row]:
     )
 
 
+# -- 7. a bound plateau over a long run -----------------------------------------------------------
+
+SOAK_EVERY = 100
+
+
+def soak_binding() -> tuple[Any, Callable[[int], None]]:
+    """A bound plateau and one step of its run: a metric (NaN at times) every SOAK_EVERY steps."""
+    import torch  # noqa: PLC0415 (only for the binding)
+
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    schedule = ls.warmup(ls.constant(1), 10) * ls.plateau(gamma=0.9, patience=5, low=1e-3)
+    bound = ls.bind(torch.optim.SGD(params, lr=0.1), schedule, steps_per_epoch=SOAK_EVERY)
+
+    def step(n: int) -> None:
+        if n % SOAK_EVERY:
+            bound.step()
+        else:
+            k = n // SOAK_EVERY
+            bound.step(metric=math.nan if k % 11 == 0 else 1.0 / (1 + k % 37))
+
+    return bound, step
+
+
+def figure_soak(cfg: Config) -> Iterator[Row]:
+    steps = cfg.soak_steps
+    tenth = steps // 10
+    _, step = soak_binding()
+    times = []
+    n = 1
+    for _ in range(10):  # each tenth in 20 slices; a tenth's cost is the median slice
+        slices = []
+        for _ in range(20):
+            start = time.perf_counter()
+            for _ in range(tenth // 20):
+                step(n)
+                n += 1
+            slices.append((time.perf_counter() - start) / (tenth // 20))
+        times.append(sorted(slices)[10])
+    ratio = times[-1] / times[0]
+    yield Row(
+        f"7. plateau soak, {steps:,} steps",
+        "per step, last 10%",
+        "first 10%",
+        format_time(times[-1] * 1e9),
+        format_time(times[0] * 1e9),
+        f"{ratio:.2f}x",
+        f"{min(times) / times[0]:.2f}-{max(times) / times[0]:.2f}",
+        "<= 1.5x",
+        ratio <= 1.5,
+    )
+    _, step = soak_binding()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        held = []
+        for n in range(1, steps + 1):
+            step(n)
+            if n in {tenth, steps}:
+                gc.collect()
+                held.append((tracemalloc.get_traced_memory()[0] - start) / (n // SOAK_EVERY))
+    finally:
+        tracemalloc.stop()
+    early, late = held
+    yield Row(
+        "7. plateau soak, memory",
+        "held per metric, at the end",
+        "at 10% of the run",
+        f"{late:.0f} B",
+        f"{early:.0f} B",
+        f"{late / early:.2f}x",
+        "-",
+        "<= 1.5x (the history only)",
+        late <= 1.5 * early,
+    )
+
+
 FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
     "step": figure_step,
     "scalar": figure_scalar,
@@ -444,6 +525,7 @@ FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
     "vector": figure_vector,
     "import": figure_import,
     "memory": figure_memory,
+    "soak": figure_soak,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any, final
 
 import attrs
 
-from lrsched._combinators import Clamp, Product, clamp
+from lrsched._combinators import clamp
 from lrsched._core import ScalarFunction, Schedule, scalar_function
 from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part
@@ -25,14 +25,7 @@ from lrsched._registry import constructor
 from lrsched._spelling import Call, call, format_number
 from lrsched._validate import choice, count, finite, non_negative, positive, sorted_points
 
-__all__ = [
-    "Plateau",
-    "clock_problem",
-    "contains_plateau",
-    "plateau",
-    "torch_plateau_expression",
-    "with_metric",
-]
+__all__ = ["Plateau", "plateau"]
 
 _MODES = ("min", "max")
 _THRESHOLD_MODES = ("rel", "abs")
@@ -150,7 +143,9 @@ class Plateau(Schedule):
 
         """
         pairs = _history(metrics, times, self.times)
-        p = self._extended([_metric("metric", m, self.mode) for m, _ in pairs], [t for _, t in pairs])
+        p = self._extended(
+            [_metric("metric", m, self.mode) for m, _ in pairs], [t for _, t in pairs]
+        )
         return p._value
 
     def record(self, metric: object, time: object = None) -> Plateau:
@@ -340,85 +335,3 @@ def plateau(  # noqa: PLR0913 (torch's ReduceLROnPlateau options, all keyword-on
     pairs = _history(metrics, times, ())
     values = [_metric(f"metrics[{i}]", m, mode) for i, (m, _) in enumerate(pairs)]
     return empty._extended(values, [t for _, t in pairs])
-
-
-# -- feeding plateaus inside a bound expression ------------------------------------------------
-
-_SAME_CLOCK = (Product, Clamp)
-"""Nodes whose children run on the caller's clock: a plateau below them sees the binding's time."""
-
-
-def contains_plateau(s: Schedule) -> bool:
-    """Whether a plateau occurs anywhere in ``s``."""
-    return isinstance(s, Plateau) or any(contains_plateau(c) for c in _children(s))
-
-
-def clock_problem(s: Schedule, where: str) -> str | None:
-    """Why metrics cannot be recorded into the plateaus of ``s``, or None if they can.
-
-    A binding records metrics at its own time, which is a plateau's time only if no combinator
-    above it shifts the clock (``warmup``, ``concat``, ``repeat`` do; ``*`` and clamp do not).
-    """
-    if isinstance(s, Plateau) or not contains_plateau(s):
-        return None
-    if isinstance(s, _SAME_CLOCK):
-        problems = (clock_problem(child, where) for child in _children(s))
-        return next((p for p in problems if p is not None), None)
-    return (
-        f"{where}: a plateau inside {type(s).__name__.lower()}(...) runs on a shifted clock, so "
-        "metrics recorded by the binding would land at the wrong time; multiply instead, e.g. "
-        "warmup(constant(1), 5) * plateau(...)"
-    )
-
-
-def with_metric(s: Schedule, metric: float, time: float) -> Schedule:
-    """``s`` with ``metric`` recorded at ``time`` in each of its plateaus (see clock_problem)."""
-    if isinstance(s, Plateau):
-        return s.record(metric, time)
-    if isinstance(s, Product) and contains_plateau(s):
-        return attrs.evolve(s, factors=tuple(with_metric(f, metric, time) for f in s.factors))
-    if isinstance(s, Clamp) and contains_plateau(s):
-        return attrs.evolve(s, schedule=with_metric(s.schedule, metric, time))
-    return s
-
-
-# -- the equivalent of a torch ReduceLROnPlateau, for messages -----------------------------------
-
-
-def torch_plateau_expression(scheduler: Any, namespace: str = "") -> str:
-    """The ``plateau(...)`` expression that reproduces a torch ``ReduceLROnPlateau`` when bound.
-
-    Relative binding: ``min_lr`` becomes ``low = min_lr / lr`` of each group, with the
-    group's ``initial_lr`` if it has one, else its current lr (so call it before the scheduler
-    reduces anything). One expression if every group gets the same plateau, otherwise a list
-    with one per group. Only the options are carried over, not the counters of a scheduler that
-    has already stepped, nor ``eps`` (see :func:`plateau`). ``namespace`` prefixes each call
-    (``"ls."`` gives ``ls.plateau(...)``, for messages).
-    """
-    groups = scheduler.optimizer.param_groups
-    exprs = []
-    for group, min_lr in zip(groups, scheduler.min_lrs, strict=False):
-        lr = float(group.get("initial_lr", group["lr"]))
-        rule = plateau(
-            gamma=float(scheduler.factor),
-            patience=int(scheduler.patience),
-            threshold=float(scheduler.threshold),
-            mode=str(scheduler.mode),
-            threshold_mode=str(scheduler.threshold_mode),
-            cooldown=int(scheduler.cooldown),
-            low=_readable(min(float(min_lr) / lr, 1.0)) if lr > 0 else 0.0,
-        )
-        exprs.append(namespace + repr(rule))
-    if len(set(exprs)) == 1:
-        return exprs[0]
-    return f"[{', '.join(exprs)}]"
-
-
-def _readable(x: float) -> float:
-    """``x`` rounded to 12 significant digits if that changes it by at most 1e-12 (relative)."""
-    short = float(f"{x:.12g}")
-    return short if math.isclose(short, x, rel_tol=1e-12) else x
-
-
-def _children(s: Schedule) -> list[Schedule]:
-    return [part.child for part in s._parts()]

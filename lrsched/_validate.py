@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "at_least",
+    "below",
     "choice",
     "count",
     "finite",
@@ -157,3 +158,18 @@ def sorted_points(name: str, values: object, *, strict: bool) -> tuple[float, ..
             )
             raise ScheduleError(msg)
     return points
+
+
+def below(name: str, value: object, low: float, high: float) -> float:
+    """Return ``value`` as a float; it must be finite and in ``[low, high)``.
+
+    >>> below("betas[0]", 1.2, 0.0, 1.0)
+    Traceback (most recent call last):
+    lrsched._errors.ScheduleError: betas[0] must be in [0, 1) (got 1.2)
+    """
+    x = finite(name, value)
+    if not low <= x < high:
+        bounds = f"[{format_number(low)}, {format_number(high)})"
+        msg = f"{name} must be in {bounds} (got {format_number(x)})"
+        raise ScheduleError(msg)
+    return x

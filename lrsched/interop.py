@@ -33,15 +33,15 @@ import functools
 import math
 import numbers
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 import torch
 from torch.optim import lr_scheduler as tls
 
 from lrsched._combinators import Concat, concat, product
+from lrsched._curves import Linear, cosine, linear, polynomial
 from lrsched._cycles import cosine_restarts, cyclic, one_cycle
 from lrsched._errors import ScheduleError
-from lrsched._curves import Linear, cosine, linear, polynomial
 from lrsched._leaves import (
     Constant,
     constant,
@@ -56,7 +56,42 @@ from lrsched._validate import format_number
 if TYPE_CHECKING:
     from lrsched._core import Schedule
 
-__all__ = ["from_torch"]
+__all__ = ["Converted", "from_torch"]
+
+
+class Converted:
+    """A ``from_torch`` result: absolute schedules of a scheduler now at ``epoch``.
+
+    :func:`lrsched.bind` reads it: the schedules are bound absolute (the base lr is already in
+    them) and the binding starts at ``epoch``, so a scheduler converted mid-run continues its
+    trajectory. It compares, prints and pickles as the plain tuple or list it is.
+    """
+
+    epoch: int
+
+
+class ConvertedTuple(tuple, Converted):  # type: ignore[type-arg]  # noqa: SLOT001 (has .epoch)
+    """The tuple of lr schedules of :func:`from_torch`."""
+
+    def __new__(cls, items: Any, epoch: int) -> Self:
+        made: Self = super().__new__(cls, items)
+        made.epoch = epoch
+        return made
+
+    def __reduce__(self) -> Any:
+        return (ConvertedTuple, (tuple(self), self.epoch))
+
+
+class ConvertedList(list, Converted):  # type: ignore[type-arg]  # of entries
+    """One list of ``from_torch(s, keys=True)``."""
+
+    def __init__(self, items: Any, epoch: int) -> None:
+        super().__init__(items)
+        self.epoch = epoch
+
+    def __reduce__(self) -> Any:
+        return (ConvertedList, (list(self), self.epoch))
+
 
 _CONSTRUCT = "construct"
 _INITIAL = "initial"
@@ -103,7 +138,9 @@ def from_torch(scheduler: object, *, keys: bool = False) -> tuple[Schedule, ...]
     ``from_torch(s)[g](t)`` is ``optimizer.param_groups[g]["lr"]`` after ``t`` calls of
     ``s.step()`` from the scheduler's construction (``t = 0`` is right after construction),
     within a relative 1e-10 (see ``docs/torch.md`` for the few-ulp drift of torch's recursive
-    formulas). Bind them back with ``lrsched.bind(optimizer, schedules, absolute=True)``.
+    formulas). ``lrsched.bind(optimizer, from_torch(s))`` binds them back absolute, starting at
+    the scheduler's current epoch (the result carries it), so a scheduler converted mid-run
+    continues its exact trajectory; ``lrsched.bind(optimizer, s)`` does the same in one call.
 
     Supported: ``LambdaLR``, ``MultiplicativeLR``, ``StepLR``, ``MultiStepLR``, ``ConstantLR``,
     ``LinearLR``, ``ExponentialLR``, ``PolynomialLR``, ``CosineAnnealingLR`` (periodic past
@@ -116,7 +153,7 @@ def from_torch(scheduler: object, *, keys: bool = False) -> tuple[Schedule, ...]
     ``CyclicLR`` or ``OneCycleLR`` with ``cycle_momentum=True`` cycles, as torch writes it:
     ``"momentum": [...]`` (SGD, RMSprop), or ``"betas": [(beta1, None), ...]`` for optimizers
     with betas (Adam: the second beta is left alone). Bind it all with
-    ``lrsched.bind(optimizer, **from_torch(s, keys=True), absolute=True)``. The momentum of a
+    ``lrsched.bind(optimizer, **from_torch(s, keys=True))``. The momentum of a
     ``CyclicLR`` is ``cyclic(max_momentum, base_momentum, ...)`` (the lr's cycle, inverted);
     that of a ``OneCycleLR`` is ``one_cycle(total_steps, base_momentum,
     div_factor=base_momentum / max_momentum, final_div_factor=1, ...)`` with the lr's phases.
@@ -175,20 +212,24 @@ def from_torch(scheduler: object, *, keys: bool = False) -> tuple[Schedule, ...]
     converter = _Converter(groups)
     schedules = converter.convert(scheduler, _CONSTRUCT, 0, name)
     _check_current_lrs(scheduler, schedules, groups, name)
+    epoch = max(_clock(scheduler) or 0, 0)
     if not keys:
-        return tuple(schedules)
-    out: dict[str, Any] = {"lr": list(schedules)}
+        return ConvertedTuple(schedules, epoch)
+    out: dict[str, Any] = {"lr": ConvertedList(schedules, epoch)}
     if _cycles_momentum(scheduler):
         momenta = converter.momentum(scheduler, name)
         key = "betas" if getattr(scheduler, "use_beta1", False) else "momentum"
         _check_current_momenta(scheduler, momenta, groups, key, name)
         if key == "betas":
-            out[key] = [
-                (m, *(None,) * (len(group["betas"]) - 1))
-                for m, group in zip(momenta, groups, strict=True)
-            ]
+            out[key] = ConvertedList(
+                [
+                    (m, *(None,) * (len(group["betas"]) - 1))
+                    for m, group in zip(momenta, groups, strict=True)
+                ],
+                epoch,
+            )
         else:
-            out[key] = list(momenta)
+            out[key] = ConvertedList(momenta, epoch)
     return out
 
 
@@ -267,7 +308,7 @@ def _check_momentum_tree(top: tls.LRScheduler, path: str) -> None:
 def _plateau_hint(s: Any) -> str:
     """Where lrsched has a metric-driven equivalent, say how to use it instead."""
     try:
-        from lrsched._plateau import torch_plateau_expression  # noqa: PLC0415 (optional part)
+        from lrsched._feeding import torch_plateau_expression  # noqa: PLC0415 (optional part)
 
         expression = torch_plateau_expression(s, "ls.")
     except (ImportError, ScheduleError, TypeError, ValueError, ZeroDivisionError):
@@ -574,7 +615,9 @@ class _Converter:
         if eta == 0.0:
             shape = cosine_restarts(period, growth=mult)
             return [product(b, shape) for b in bases]
-        return [_built(where, cosine_restarts, period, growth=mult, start=b, end=eta) for b in bases]
+        return [
+            _built(where, cosine_restarts, period, growth=mult, start=b, end=eta) for b in bases
+        ]
 
     def cyclic(self, s: Any, where: str) -> list[Schedule]:
         lows = self.base_lrs(s, where)

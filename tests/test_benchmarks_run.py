@@ -32,6 +32,8 @@ FIGURES = [
     ("6. multiplicative(f) ", "calls of f: s("),
     ("6. multiplicative(f) ", "calls of f: bind"),
     ("6. multiplicative(f), vector", "np.cumprod of a list of f(k)"),
+    ("7. plateau soak, 20,000 steps", "first 10%"),
+    ("7. plateau soak, memory", "at 10% of the run"),
 ]
 
 

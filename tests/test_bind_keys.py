@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrsched as ls
+from lrsched._fingerprint import fingerprint
 from lrsched.adapter import STATE_VERSION
-from tests.strategies import transparent_schedules
+from tests.bindable import lr_transparent_schedules as transparent_schedules
 
 
 def sgd(lrs: list[float], momentum: float = 0.9, **kw: Any) -> torch.optim.Optimizer:
@@ -296,7 +297,7 @@ def test_sync_sets_the_clock_from_the_callers_counter() -> None:
     assert optimizer.param_groups[0]["lr"] == s(5.0)
     with pytest.raises(TypeError, match=r"step must be an int >= 0 \(got float: 2.5\)"):
         bound.sync(2.5)  # type: ignore[arg-type]
-    with pytest.raises(ls.ScheduleError, match=r"step must be an int >= 0 \(got -1\)"):
+    with pytest.raises(ls.ScheduleError, match=r"step must be >= 0 \(got -1\)"):
         bound.sync(-1)
 
 
@@ -375,7 +376,10 @@ def test_torch_compile_does_not_recompile_when_a_tensor_lr_is_scheduled() -> Non
 
 @settings(max_examples=30)
 @given(
-    transparent_schedules, transparent_schedules, st.integers(0, 30), st.sampled_from([None, 1, 4])
+    transparent_schedules,
+    transparent_schedules.map(lambda m: ls.clamp(m, high=0.999)),  # a beta is < 1
+    st.integers(0, 30),
+    st.sampled_from([None, 1, 4]),
 )
 def test_resume_with_keys_and_steps_per_epoch_continues_exactly(
     s: ls.Schedule, m: ls.Schedule, cut: int, k: int | None
@@ -416,19 +420,31 @@ def test_state_dict_layout() -> None:
         optimizer, ls.cosine(10), betas={1: (ls.constant(0.9), None)}, steps_per_epoch=5
     )
     bound.step()
+    lrs = bound.get_last_lr()
+    prints = {s: fingerprint(s) for s in (ls.cosine(10), ls.constant(0.9))}
     assert bound.state_dict() == {
         "format": "lrsched.BoundSchedule",
-        "version": 2,
+        "version": 3,
         "last_epoch": 1,
         "steps_per_epoch": 5,
+        "clock": "step",
         "absolute": False,
         "base_lrs": [0.1, 0.2],
         "schedules": ["cosine(10)", "cosine(10)"],
+        "fingerprints": [prints[ls.cosine(10)]] * 2,
+        "lrs": lrs,
         "hyperparameters": {
-            "betas": {"bases": [None, [0.9, None]], "schedules": [None, ["constant(0.9)", None]]}
+            "betas": {
+                "bases": [None, [0.9, None]],
+                "schedules": [None, ["constant(0.9)", None]],
+                "fingerprints": [None, [prints[ls.constant(0.9)], None]],
+                "values": [None, [0.9 * 0.9, None]],
+            }
         },
         "metrics": [],
         "metric_steps": [],
+        "probe_times": [],
+        "probes": {},
     }
 
 
@@ -463,6 +479,10 @@ def test_loading_another_momentum_schedule_shows_both() -> None:
     ("mutate", "message"),
     [
         (lambda d: d.update(steps_per_epoch=3), r"saved with steps_per_epoch=3 but this binding"),
+        (lambda d: d["hyperparameters"]["momentum"].update(values=[0.9]), r"\['values'\] must"),
+        (lambda d: d.update(fingerprints=[1, 2]), r"\['fingerprints'\]\[0\] must be a string"),
+        (lambda d: d.update(probes=[]), r"\['probes'\] must be a dict"),
+        (lambda d: d.update(clock="wall"), r"\['clock'\] must be 'step' or 'optimizer'"),
         (lambda d: d.update(absolute=["momentum"]), r"saved with absolute=\['momentum'\]"),
         (lambda d: d.update(hyperparameters={}), r"state_dict drives other keys"),
         (lambda d: d.update(hyperparameters=[]), r"'hyperparameters'\] must be a dict"),

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as tls
 
 import lrsched as ls
-from lrsched._plateau import Plateau, torch_plateau_expression
+from lrsched._feeding import torch_plateau_expression
+from lrsched._plateau import Plateau
 
 REL = 1e-12
 

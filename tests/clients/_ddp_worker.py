@@ -1,8 +1,10 @@
-"""One rank of the 2-process DDP job run by ``test_distributed.py`` (not a test module).
+"""One rank of the 2-process jobs run by ``test_distributed.py`` (not a test module).
 
-Run as ``python -m tests.clients._ddp_worker RANK PORT MODE DIR``. Every rank trains the same
-tiny DDP model with its own data, bound to the same schedule, and writes what it saw (the lr of
-every step and the weights after it) to ``DIR/MODE-RANK.pt``. Mode ``whole`` trains ``STEPS``
+Run as ``python -m tests.clients._ddp_worker RANK PORT MODE DIR WRAP``. Every rank trains the
+same tiny model, wrapped by ``WRAP`` (``ddp``: DistributedDataParallel with the binding stepped
+by the loop; ``fsdp2``: ``fully_shard`` with the binding on the optimizer clock), with its own
+data, bound to the same schedule, and writes what it saw (the lr of every step and the full
+weights after it) to ``DIR/MODE-RANK.pt``. Mode ``whole`` trains ``STEPS``
 steps and writes a ``torch.distributed.checkpoint`` of model + optimizer + schedule before step
 ``CUT``; mode ``resume`` starts from other weights and lrs, loads that checkpoint and trains to
 ``STEPS``.
@@ -22,6 +24,9 @@ from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_di
 from torch.distributed.checkpoint.state_dict_loader import load as dcp_load
 from torch.distributed.checkpoint.state_dict_saver import save as dcp_save
 from torch.distributed.checkpoint.stateful import Stateful
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import fully_shard
+from torch.distributed.tensor import DTensor
 from torch.nn.parallel import DistributedDataParallel
 
 import lrsched as ls
@@ -57,7 +62,25 @@ class AppState(Stateful):
         self.bound.load_state_dict(state["scheduler"])
 
 
-def run(rank: int, port: int, mode: str, directory: Path) -> None:
+def wrapped(wrap: str) -> torch.nn.Module:
+    """The model of every rank: DDP, or FSDP2 with each layer and the whole sharded."""
+    if wrap == "ddp":
+        return DistributedDataParallel(torch.nn.Linear(4, 1))
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 1))
+    mesh = init_device_mesh("cpu", (WORLD,))
+    for layer in model:
+        fully_shard(layer, mesh=mesh)
+    fully_shard(model, mesh=mesh)
+    return model
+
+
+def full(parameter: torch.Tensor) -> list[float]:
+    """A parameter's full values (an FSDP2 parameter is a DTensor: each rank holds a shard)."""
+    tensor = parameter.full_tensor() if isinstance(parameter, DTensor) else parameter
+    return [float(v) for v in tensor.detach().flatten().tolist()]
+
+
+def run(rank: int, port: int, mode: str, directory: Path, wrap: str) -> None:
     dist.init_process_group(
         "gloo",
         init_method=f"tcp://127.0.0.1:{port}",
@@ -67,20 +90,21 @@ def run(rank: int, port: int, mode: str, directory: Path) -> None:
     )
     try:
         torch.manual_seed(0 if mode == "whole" else 1)  # a resumed job starts from other weights
-        model = DistributedDataParallel(torch.nn.Linear(4, 1))
+        model = wrapped(wrap)
         lr = BASE_LR if mode == "whole" else 5.0  # and another lr on its command line
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-        bound = ls.bind(optimizer, SCHEDULE)
+        clock = "optimizer" if wrap == "fsdp2" else "step"
+        bound = ls.bind(optimizer, SCHEDULE, clock=clock)
         app = {"app": AppState(model, optimizer, bound)}
         start = 0
         if mode == "resume":
-            dcp_load(app, checkpoint_id=directory / "checkpoint")
+            dcp_load(app, checkpoint_id=directory / f"{wrap}-checkpoint")
             start = bound.last_epoch
         lrs: list[float] = []
         weights: list[list[float]] = []
         for step in range(start, STEPS):
             if mode == "whole" and step == CUT:
-                dcp_save(app, checkpoint_id=directory / "checkpoint")
+                dcp_save(app, checkpoint_id=directory / f"{wrap}-checkpoint")
             generator = torch.Generator().manual_seed(1000 * step + rank)  # each rank its data
             x = torch.randn(8, 4, generator=generator)
             y = torch.randn(8, 1, generator=generator)
@@ -90,14 +114,14 @@ def run(rank: int, port: int, mode: str, directory: Path) -> None:
             lrs.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
             bound.step()
-            weights.append([v for p in model.parameters() for v in p.detach().flatten().tolist()])
+            weights.append([v for p in model.parameters() for v in full(p)])
         record = {"start": start, "lrs": lrs, "weights": weights, "last_epoch": bound.last_epoch}
-        torch.save(record, directory / f"{mode}-{rank}.pt")
+        torch.save(record, directory / f"{wrap}-{mode}-{rank}.pt")
     finally:
         dist.destroy_process_group()
 
 
 if __name__ == "__main__":
     warnings.filterwarnings("error", module="lrsched")  # lrsched itself never warns
-    rank, port, mode, directory = sys.argv[1:]
-    run(int(rank), int(port), mode, Path(directory))
+    rank, port, mode, directory, wrap = sys.argv[1:]
+    run(int(rank), int(port), mode, Path(directory), wrap)

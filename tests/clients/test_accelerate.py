@@ -141,3 +141,25 @@ def test_load_state_with_another_schedule_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ls.ScheduleError, match=message):
         accelerator.load_state(tmp_path / "state")
     assert bound.last_epoch == 0
+
+
+def test_the_optimizer_clock_does_not_drift_when_accelerate_steps_once_per_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 12, Why 5: with N processes (and split_batches=False) AcceleratedScheduler calls
+    # step() N times per optimizer step, so the schedule runs N times faster than the optimizer.
+    # Two processes are simulated on one CPU by the number the scheduler reads.
+    monkeypatch.setattr(
+        "accelerate.scheduler.AcceleratorState", lambda: type("Two", (), {"num_processes": 2})
+    )
+    runs = {}
+    for clock in ("step", "optimizer"):
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
+        accelerator = Accelerator(cpu=True)
+        model, optimizer, loader = parts()
+        bound = ls.bind(optimizer, SCHEDULE, clock=clock)
+        prepared = accelerator.prepare(model, optimizer, loader, bound)
+        runs[clock] = (train(accelerator, prepared, epochs=1), bound.last_epoch)
+    assert runs["step"] == ([BASE_LR * SCHEDULE(2 * t) for t in range(8)], 16)
+    assert runs["optimizer"] == ([BASE_LR * SCHEDULE(t) for t in range(8)], 8)

@@ -1,10 +1,12 @@
-"""torch.distributed: a 2-process DDP job on CPU (gloo) bound to one schedule, checkpointed with
-``torch.distributed.checkpoint`` and resumed by a fresh 2-process job.
+"""torch.distributed: 2-process jobs on CPU (gloo) bound to one schedule, checkpointed with
+``torch.distributed.checkpoint`` and resumed by a fresh 2-process job: DDP with the binding
+stepped by the loop, and FSDP2 (``fully_shard``, sharded parameters) with the binding on the
+optimizer clock.
 
 The ranks run ``tests/clients/_ddp_worker.py`` in subprocesses (one job uninterrupted, writing a
 DCP checkpoint at step CUT on the way; one job resuming from it). Every rank must see the
 schedule's lr at every step, and the resumed job must continue bit-identically: the same lrs and
-the same weights (==) as the uninterrupted one.
+the same (full) weights (==) as the uninterrupted one.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def free_port() -> int:
         return port
 
 
-def job(mode: str, directory: Path) -> list[dict[str, Any]]:
+def job(mode: str, directory: Path, wrap: str) -> list[dict[str, Any]]:
     """Run one 2-process job; return each rank's record.
 
     The port is free when chosen but another process may take it before rank 0 binds it, and a
@@ -44,12 +46,12 @@ def job(mode: str, directory: Path) -> list[dict[str, Any]]:
     port. A real bug fails both attempts.
     """
     try:
-        return attempt(mode, directory)
+        return attempt(mode, directory, wrap)
     except (AssertionError, subprocess.TimeoutExpired):
-        return attempt(mode, directory)
+        return attempt(mode, directory, wrap)
 
 
-def attempt(mode: str, directory: Path) -> list[dict[str, Any]]:
+def attempt(mode: str, directory: Path, wrap: str) -> list[dict[str, Any]]:
     """One try at a 2-process job."""
     port = free_port()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -58,7 +60,7 @@ def attempt(mode: str, directory: Path) -> list[dict[str, Any]]:
     command = [sys.executable, "-m", "tests.clients._ddp_worker"]
     processes = [
         subprocess.Popen(  # noqa: S603 (our interpreter, our module, our arguments)
-            [*command, str(rank), str(port), mode, str(directory)],
+            [*command, str(rank), str(port), mode, str(directory), wrap],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -77,16 +79,22 @@ def attempt(mode: str, directory: Path) -> list[dict[str, Any]]:
             if process.stdout is not None:
                 process.stdout.close()
     for rank, (process, output) in enumerate(zip(processes, outputs, strict=True)):
-        assert process.returncode == 0, f"rank {rank} of the {mode} job failed:\n{output}"
-    return [torch.load(directory / f"{mode}-{rank}.pt", weights_only=True) for rank in range(WORLD)]
+        assert process.returncode == 0, f"rank {rank} of the {wrap} {mode} job failed:\n{output}"
+    return [
+        torch.load(directory / f"{wrap}-{mode}-{rank}.pt", weights_only=True)
+        for rank in range(WORLD)
+    ]
 
 
-@pytest.fixture(scope="module")
-def records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, Any]]]:
-    directory = tmp_path_factory.mktemp("ddp")
-    whole = job("whole", directory)
-    assert (directory / "checkpoint").is_dir()
-    resumed = job("resume", directory)
+@pytest.fixture(scope="module", params=["ddp", "fsdp2"])
+def records(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, list[dict[str, Any]]]:
+    wrap = request.param
+    directory = tmp_path_factory.mktemp(wrap)
+    whole = job("whole", directory, wrap)
+    assert (directory / f"{wrap}-checkpoint").is_dir()
+    resumed = job("resume", directory, wrap)
     return {"whole": whole, "resume": resumed}
 
 
@@ -100,7 +108,7 @@ def test_every_rank_sees_the_schedule_at_every_step(
         assert record["last_epoch"] == STEPS
     first, second = records["whole"]
     assert first["lrs"] == second["lrs"]
-    assert first["weights"] == second["weights"]  # DDP kept the ranks' models identical
+    assert first["weights"] == second["weights"]  # DDP or FSDP2 kept the models identical
     assert first["weights"][0] != first["weights"][-1]  # and they did train
 
 

@@ -170,3 +170,154 @@ def test_resume_with_another_schedule_is_refused_with_both_expressions(tmp_path:
     trainer.save_checkpoint(path)
     with pytest.raises(ls.ScheduleError, match=r"saved: cosine\(10\)\n  bound: cosine\(20\)"):
         fit(ls.cosine(20), "epoch", epochs=2, ckpt_path=path)
+
+
+# -- plateaus: both ways Lightning configures a monitored scheduler (issue 12, Why 1) -----------
+
+VAL_LOSSES = [1.0, 0.8, 0.8, 0.8, 0.8, 0.8, 0.5, 0.5, 0.5, 0.5]
+
+
+class Monitored(Tiny):
+    """Logs a fixed val_loss per epoch; its scheduler is stepped with it."""
+
+    def __init__(self, make: Any, config: dict[str, Any]) -> None:
+        super().__init__(ls.constant(1), "epoch")
+        self.make, self.config = make, config
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        self.log("val_loss", VAL_LOSSES[self.current_epoch])
+
+    def val_dataloader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
+        return self.train_dataloader()
+
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.SGD(self.parameters(), lr=BASE_LR, momentum=0.9)
+        scheduler = {"scheduler": self.make(optimizer), **self.config}
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+
+def fit_monitored(make: Any, config: dict[str, Any]) -> list[float]:
+    torch.manual_seed(0)
+    used = UsedLrs()
+    trainer = Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_epochs=len(VAL_LOSSES),
+        logger=False,
+        callbacks=[used],
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    trainer.fit(Monitored(make, config))
+    return used.lrs[::BATCHES_PER_EPOCH]  # the lr of each epoch
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"monitor": "val_loss", "reduce_on_plateau": True}, {"monitor": "val_loss"}],
+    ids=["reduce_on_plateau", "monitor only"],
+)
+def test_a_bound_plateau_drops_like_reduce_lr_on_plateau_in_both_configurations(
+    config: dict[str, Any],
+) -> None:
+    # Why 1: with reduce_on_plateau the binding crashed on the tensor metric; with "monitor"
+    # alone it never saw a metric and the lr never dropped (torch's scheduler drops).
+    def theirs(optimizer: torch.optim.Optimizer) -> Any:
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+
+    def ours(optimizer: torch.optim.Optimizer) -> Any:
+        return ls.bind(optimizer, ls.plateau(gamma=0.5, patience=1))
+
+    expected = fit_monitored(theirs, config)
+    assert min(expected) < BASE_LR  # the setup does reduce
+    assert fit_monitored(ours, config) == expected
+
+
+# -- LightningCLI binds from its YAML ----------------------------------------------------------
+
+
+@pytest.mark.filterwarnings(
+    # Lightning's own use of jsonargparse, not lrsched's.
+    "ignore::jsonargparse._deprecated.JsonargparseDeprecationWarning"
+)
+def test_lightning_cli_binds_a_schedule_given_by_its_text_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("jsonargparse", reason="the [test] extra installs jsonargparse")
+    from lightning.pytorch.cli import LightningCLI  # noqa: PLC0415 (needs jsonargparse)
+
+    class Plain(Tiny):
+        def __init__(self) -> None:
+            super().__init__(ls.constant(1), "epoch")
+
+        configure_optimizers = LightningModule.configure_optimizers  # the CLI provides them
+
+    schedule = "warmup(cosine(2), 1)"
+    config = {
+        "trainer": {
+            "max_epochs": 3,
+            "accelerator": "cpu",
+            "logger": False,
+            "enable_checkpointing": False,
+            "enable_progress_bar": False,
+            "enable_model_summary": False,
+            "callbacks": [],
+        },
+        "optimizer": {"class_path": "torch.optim.SGD", "init_args": {"lr": BASE_LR}},
+        "lr_scheduler": {
+            "class_path": "lrsched.BoundSchedule",
+            "init_args": {"schedule": schedule},
+        },
+    }
+    monkeypatch.setattr("sys.argv", ["train"])  # the config is the command line
+    cli = LightningCLI(
+        Plain, args=config, run=False, seed_everything_default=0, save_config_callback=None
+    )
+    used = UsedLrs()
+    cli.trainer.callbacks.append(used)
+    cli.trainer.fit(cli.model)
+    bound = cli.trainer.lr_scheduler_configs[0].scheduler
+    assert isinstance(bound, ls.BoundSchedule)
+    assert bound.schedules == (ls.parse(schedule),)
+    assert used.lrs[::BATCHES_PER_EPOCH] == expected(ls.parse(schedule), range(3))
+
+
+# -- a longer budget on resume, under ckpt_path (issue 12, Why 7) -------------------------------
+
+
+class Budgeted(Tiny):
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.SGD(self.parameters(), lr=BASE_LR, momentum=0.9)
+        bound = ls.bind(optimizer, self.schedule, on_schedule_change="rescale")
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": bound, "interval": "epoch"}}
+
+
+def test_resume_under_ckpt_path_with_a_longer_budget_keeps_the_lr_continuous(
+    tmp_path: Path,
+) -> None:
+    def run(schedule: ls.Schedule, epochs: int, path: Path | None) -> tuple[UsedLrs, Trainer]:
+        torch.manual_seed(0)
+        used = UsedLrs()
+        trainer = Trainer(
+            accelerator="cpu",
+            devices=1,
+            max_epochs=epochs,
+            logger=False,
+            callbacks=[used],
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+        trainer.fit(Budgeted(schedule, "epoch"), ckpt_path=path)
+        return used, trainer
+
+    _, trainer = run(ls.cosine(6), 3, None)
+    path = tmp_path / "budget.ckpt"
+    trainer.save_checkpoint(path)
+    second, trainer = run(ls.cosine(10), 6, path)
+    c = BASE_LR * ls.cosine(6)(3) / (BASE_LR * ls.cosine(10)(3))
+    assert second.lrs[0] == pytest.approx(BASE_LR * ls.cosine(6)(3), rel=1e-12)
+    per_epoch = second.lrs[::BATCHES_PER_EPOCH]
+    assert per_epoch == pytest.approx([BASE_LR * c * ls.cosine(10)(t) for t in range(3, 6)])
+    assert trainer.lr_scheduler_configs[0].scheduler.schedules == (c * ls.cosine(10),)
