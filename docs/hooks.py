@@ -49,6 +49,8 @@ GROUPS: dict[str, str] = {
     "Schedules": "Leaf schedules: functions of time built from numbers.",
     "Combinators": "Schedules built from other schedules.",
     "Text and dict forms": "Reading and writing schedules as text and as plain data.",
+    "Pictures": "Plots of schedules (matplotlib, the `[plot]` extra); notebooks show a schedule "
+    "as a picture by themselves.",
     "torch": "The torch binding (these import torch when first used).",
     "Other": "",
 }
@@ -169,6 +171,8 @@ def _group(name: str, module: str) -> str:
         first: Any = next(iter(inspect.signature(CONSTRUCTORS[name]).parameters.values()), None)
         takes_schedules = first is not None and "Schedule" in str(first.annotation)
         return "Combinators" if takes_schedules else "Schedules"
+    if module == "lrsched._display":
+        return "Pictures"
     if module in {"lrsched._parse", "lrsched._serialize"}:
         return "Text and dict forms"
     if module in {"lrsched._core", "lrsched._errors"}:

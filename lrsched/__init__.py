@@ -1,10 +1,11 @@
 """lrsched: learning-rate schedules as values.
 
-A schedule is an immutable function ``t -> value`` built from primitives (:func:`constant`,
-:func:`step`, :func:`milestones`, :func:`exponential`, :func:`multiplicative`, :func:`linear`,
-:func:`cosine`) and combinators (:func:`warmup`, :func:`concat`, :func:`clamp`, :func:`product`
-and ``*``). :func:`bind` attaches schedules to a ``torch.optim.Optimizer``; it is the only part
-that imports torch, and only when first used.
+A schedule is an immutable function `t -> value` built from primitives
+([`constant`][lrsched.constant], [`step`][lrsched.step], [`cosine`][lrsched.cosine], ...) and
+combinators ([`warmup`][lrsched.warmup], [`concat`][lrsched.concat], [`product`][lrsched.product]
+and `*`, ...). [`plot`][lrsched.plot] draws schedules with matplotlib, and a notebook shows a
+schedule as a picture. [`bind`][lrsched.bind] attaches schedules to a `torch.optim.Optimizer`; it
+is the only part that imports torch, and only when first used.
 
 Examples:
     >>> import lrsched as ls
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from lrsched._combinators import clamp, concat, product, warmup
 from lrsched._core import Schedule
 from lrsched._cyclic import cosine_restarts, cyclic, one_cycle
+from lrsched._display import plot
 from lrsched._errors import ScheduleError
 from lrsched._function import function
 from lrsched._parse import ParseError, parse
@@ -69,6 +71,7 @@ __all__ = [
     "parse",
     "piecewise_linear",
     "plateau",
+    "plot",
     "polynomial",
     "product",
     "repeat",

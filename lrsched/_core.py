@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 import numpy as np
 import numpy.typing as npt
 
+from lrsched._config import class_level_fields
 from lrsched._errors import ScheduleError
 
 if TYPE_CHECKING:
@@ -139,6 +140,16 @@ class Schedule(abc.ABC):
         ``t`` may be the caller's own array: never write into it. Write into a child's result
         only if you own it (:func:`owned_over`).
         """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        class_level_fields(cls)  # OmegaConf and Hydra keep a schedule as a value (_config.py)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """What Jupyter and VS Code show: a picture with the breakpoints marked, and the text."""
+        from lrsched._display import mimebundle  # noqa: PLC0415 (lazy: matplotlib is optional)
+
+        return mimebundle(self, include, exclude)
 
     def _scalar(self) -> ScalarFunction:
         """Build this node's scalar function; :func:`scalar_function` calls it once and caches it.
