@@ -54,7 +54,9 @@ def test_trainer_logs_the_schedule_step_by_step(tmp_path: Path) -> None:
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-    trainer = Trainer(model=model, args=arguments, train_dataset=data, optimizers=(optimizer, bound))
+    trainer = Trainer(
+        model=model, args=arguments, train_dataset=data, optimizers=(optimizer, bound)
+    )
     trainer.train()
     logged = [(e["step"], e["learning_rate"]) for e in trainer.state.log_history if "loss" in e]
     assert [step for step, _ in logged] == list(range(1, STEPS + 1))
