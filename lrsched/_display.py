@@ -153,9 +153,11 @@ def plot(  # noqa: PLR0913 (the options of a figure, all keyword-only)
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> import lrsched as ls
-        >>> ax = ls.plot(["step(30, 0.1)", ls.cosine(90)], 90, unit="step", breakpoints=True)
-        >>> ax.get_xlabel(), [t.get_text() for t in ax.get_legend().get_texts()]
-        ('step', ['step(30, 0.1)', 'cosine(90)'])
+        >>> ax = ls.plot(["step(30, 0.1)", ls.cosine(90)], 90, unit="step")
+        >>> ax.get_xlabel()
+        'step'
+        >>> [text.get_text() for text in ax.get_legend().get_texts()]
+        ['step(30, 0.1)', 'cosine(90)']
         >>> ax.lines[0].get_xdata()[29:33].tolist()  # the drop at 30 is vertical
         [29.0, 30.0, 30.0, 31.0]
 

@@ -8,6 +8,7 @@ it is skipped when `chromium` is not installed (CI installs it, see .ci/run).
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import http.server
 import inspect
@@ -176,8 +177,12 @@ class _Chromium:
         self._read, from_browser = os.pipe()
 
         def pipes() -> None:  # in the child: the browser reads fd 3 and writes fd 4
-            os.dup2(to_browser, 3)
-            os.dup2(from_browser, 4)
+            # Copied above 4 first: a pipe may itself be fd 3 or 4, and dup2 onto itself would
+            # leave it close-on-exec.
+            reading = fcntl.fcntl(to_browser, fcntl.F_DUPFD, 10)
+            writing = fcntl.fcntl(from_browser, fcntl.F_DUPFD, 10)
+            os.dup2(reading, 3)
+            os.dup2(writing, 4)
 
         self.process = subprocess.Popen(  # noqa: S603 (the system's chromium, fixed arguments)
             [executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
