@@ -4,12 +4,12 @@
   are schedule expressions becomes the `lrsched plot` command that draws them, and the picture
   itself: the command is run (in-process) at build time, so every plot on the site is made by
   the CLI from the text next to it.
-- The marker `<!-- lrsched-api -->` becomes the API reference: one mkdocstrings entry per name
-  in `lrsched.__all__`, grouped, so a public name added later appears without editing a page.
 - Math written `$...$` (inline) or `$$...$$` (a block), in pages and in docstrings, is marked
   by `pymdownx.arithmatex` and turned into MathML here, after the page is rendered: browsers
   draw MathML themselves, so the site loads no math script and the build fetches nothing.
-- Pages that other parts of the project write (`torch.md`, `performance.md`) get a short
+- The marker ``<!-- lrsched-api -->`` becomes the API reference: one mkdocstrings entry per name
+  in ``lrsched.__all__``, grouped, so a public name added later appears without editing a page.
+- Pages that other parts of the project write (``torch.md``, ``performance.md``) get a short
   placeholder while they do not exist yet, so the navigation always builds.
 """
 

@@ -19,7 +19,7 @@ from lrsched.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # Pages whose examples this test runs (others, e.g. torch.md, are tested by their owners).
-EXAMPLE_PAGES = ["index.md", "tutorial.md", "data.md", "cli.md", "cookbook.md", "recipes.md"]
+EXAMPLE_PAGES = ["index.md", "tutorial.md", "data.md", "cli.md", "cookbook.md"]
 
 
 def load_hooks() -> ModuleType:
@@ -178,3 +178,11 @@ def test_the_readme_main_job_shows_a_schedule(capsys: pytest.CaptureFixture[str]
     assert lines[0] == repr(ls.parse(argv[2]))
     assert lines[1] == "epoch  value"
     assert lines[-1].startswith("min ")
+
+
+def test_examples_in_the_recipes_page_run() -> None:
+    result = doctest.testfile(
+        str(DOCS / "recipes.md"), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0
+    assert result.attempted >= 2
