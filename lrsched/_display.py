@@ -79,24 +79,30 @@ def curve(s: Schedule, horizon: int) -> tuple[FloatArray, FloatArray]:
 
 
 def natural_horizon(s: Schedule) -> int:
-    """A horizon that shows what `s` does: a little past its last breakpoint, or its first 64.
+    """A horizon that shows what `s` does: a little past its last breakpoint.
+
+    A schedule whose breakpoints go on for ever (a step decay, a periodic cosine) is shown over
+    its first 8 pieces; one without breakpoints over 100.
 
     Examples:
         >>> import lrsched as ls
         >>> from lrsched._display import natural_horizon
         >>> natural_horizon(ls.warmup(ls.cosine(95), 5))
         120
-        >>> natural_horizon(ls.constant(0.1))
-        100
+        >>> natural_horizon(ls.step(30, 0.1)), natural_horizon(ls.constant(0.1))
+        (300, 100)
 
     """
-    for horizon in (10**6, 10**4, 10**3, 100):
-        points = _breakpoints(s, horizon)
-        if points or horizon == 100:
+    probe = 10**6
+    points = _breakpoints(s, probe)
+    endless = not points or points[-1] > probe / 2
+    for horizon in (10**4, 10**3, 100):
+        if points:
             break
+        points = _breakpoints(s, horizon)
     if not points:
         return 100
-    shown = points[min(len(points), 64) - 1]
+    shown = points[min(len(points), 8 if endless else 64) - 1]
     return _nice_ceiling(max(shown * 1.2, shown + 2, 10.0))
 
 

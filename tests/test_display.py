@@ -61,7 +61,9 @@ def test_plot_returns_the_axes_with_one_line_per_schedule_and_labels() -> None:
 def test_plot_chooses_a_horizon_past_the_last_breakpoint() -> None:
     ax = ls.plot(ls.warmup(ls.cosine(95), 5), ax=axes())
     assert ax.get_xlim() == (0.0, 119.0)
-    assert natural_horizon(ls.step(1, 0.9)) == 80  # an endless staircase: its first 64 steps
+    assert natural_horizon(ls.step(1, 0.9)) == 10  # an endless staircase: its first 8 steps
+    assert natural_horizon(ls.cosine(10, periodic=True)) == 100  # 4 periods
+    assert natural_horizon(ls.milestones(list(range(10, 650, 10)), 0.9)) == 800  # all 64
     assert natural_horizon(ls.constant(1)) == 100
 
 
