@@ -306,7 +306,7 @@ def _breakpoints(s: Schedule, horizon: float) -> tuple[float, ...]:
     """`s.breakpoints(horizon)`, or none when there are too many to draw one by one."""
     try:
         points = s.breakpoints(horizon)
-    except ScheduleError:  # too many to list
+    except (ScheduleError, ArithmeticError):  # too many to list (or to count in a float)
         return ()
     return points if len(points) <= MAX_DROPS else ()
 

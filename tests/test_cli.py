@@ -379,6 +379,8 @@ HOSTILE = [
      "lrsched: error: invalid JSON: NaN is not a number here"),
     (["plot", EXPR, "--epochs", "5", "-o", "/dev/full"], "", 1,
      "lrsched: error: -o /dev/full: the file name must end in .png, .svg or .pdf"),
+    (["plot", "cosine(5e-324, periodic=True)", "--epochs", "10", "-o", "tiny.png"], "", 0,
+     "wrote tiny.png (PNG, 840x432 pixels)\n"),
     (["--version"], "", 0, "lrsched 0.1.0 (distribution lrsched-algebra)\n"),
 ]  # fmt: skip
 
