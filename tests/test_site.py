@@ -29,7 +29,8 @@ import lrsched as ls
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW_MARKUP = re.compile(
-    r"\.\. (?:math|code-block|note|warning)::|:(?:func|class|meth|mod|attr|data|exc|obj):`"
+    r"\.\. (?:math|code-block|note|warning)::"
+    r"|:(?:func|class|meth|mod|attr|data|exc|obj):(?:`|<code)"
     r"|— class:|class=\"arithmatex\""
 )
 
