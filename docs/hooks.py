@@ -1,9 +1,12 @@
 """mkdocs hooks for lrsched's site (declared in mkdocs.yml).
 
-- A fenced block ```` ```lrsched-plot name=NAME epochs=N [log] ```` whose lines are schedule
-  expressions becomes the ``lrsched plot`` command that draws them, and the picture itself: the
-  command is run (in-process) at build time, so every plot on the site is made by the CLI from
-  the text next to it.
+- A fenced block ```` ```lrsched-plot name=NAME epochs=N [log] [breakpoints] ```` whose lines
+  are schedule expressions becomes the `lrsched plot` command that draws them, and the picture
+  itself: the command is run (in-process) at build time, so every plot on the site is made by
+  the CLI from the text next to it.
+- Math written `$...$` (inline) or `$$...$$` (a block), in pages and in docstrings, is marked
+  by `pymdownx.arithmatex` and turned into MathML here, after the page is rendered: browsers
+  draw MathML themselves, so the site loads no math script and the build fetches nothing.
 - The marker ``<!-- lrsched-api -->`` becomes the API reference: one mkdocstrings entry per name
   in ``lrsched.__all__``, grouped, so a public name added later appears without editing a page.
 - Pages that other parts of the project write (``torch.md``, ``performance.md``) get a short
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import html
 import importlib.util
 import inspect
 import io
@@ -23,6 +27,7 @@ import logging
 import posixpath
 import re
 import shlex
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,6 +54,8 @@ GROUPS: dict[str, str] = {
     "Schedules": "Leaf schedules: functions of time built from numbers.",
     "Combinators": "Schedules built from other schedules.",
     "Text and dict forms": "Reading and writing schedules as text and as plain data.",
+    "Pictures": "Plots of schedules (matplotlib, the `[plot]` extra); notebooks show a schedule "
+    "as a picture by themselves.",
     "torch": "The torch binding (these import torch when first used).",
     "Other": "",
 }
@@ -74,16 +81,45 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     return markdown
 
 
+_MATH = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">\\(?P<open>[(\[])(?P<tex>.*?)\\[)\]]</(?P=tag)>',
+    re.DOTALL,
+)
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:  # noqa: ARG001 (mkdocs' signature)
+    """Render the math of a page as MathML."""
+    return math_to_mathml(output, page.file.src_uri)
+
+
+def math_to_mathml(html_text: str, where: str = "") -> str:
+    """Replace each `arithmatex` span (inline) or div (block) by its MathML."""
+    from latex2mathml.converter import convert  # noqa: PLC0415 (a docs dependency)
+
+    def mathml(match: re.Match[str]) -> str:
+        tex = html.unescape(match["tex"]).strip()
+        block = match["open"] == "["
+        try:
+            return convert(tex, display="block" if block else "inline")
+        except Exception as error:  # noqa: BLE001 (any failure is reported, then fails --strict)
+            log.warning("%s: cannot render the math %r: %s", where, tex, error)
+            return match[0]
+
+    return _MATH.sub(mathml, html_text)
+
+
 def plot_command(exprs: list[str], options: dict[str, str]) -> list[str]:
-    """The arguments of ``lrsched`` (after the program name) for one plot block."""
+    """The arguments of `lrsched` (after the program name) for one plot block."""
     argv = ["plot", *exprs, "--epochs", options["epochs"]]
     if "log" in options:
         argv.append("--log")
+    if "breakpoints" in options:
+        argv.append("--breakpoints")
     return argv
 
 
 def parse_block(options_text: str, body: str) -> tuple[list[str], dict[str, str]]:
-    """The expressions (one per non-empty line) and options (``key=value`` or flags)."""
+    """The expressions (one per non-empty line) and options (`key=value` or flags)."""
     options = {}
     for item in options_text.split():
         key, _, value = item.partition("=")
@@ -125,7 +161,7 @@ def _plot(match: re.Match[str], page: Page, config: MkDocsConfig, files: Files) 
 
 
 def api_reference() -> str:
-    """Markdown for the API page: every name in ``lrsched.__all__``, grouped."""
+    """Markdown for the API page: every name in `lrsched.__all__`, grouped."""
     import lrsched  # noqa: PLC0415
 
     origins = public_origins()
@@ -137,13 +173,36 @@ def api_reference() -> str:
         if not names:
             continue
         intro = f"{GROUPS[title]}\n\n" if GROUPS[title] else ""
-        entries = "\n\n".join(f"::: lrsched.{name}" for name in names)
+        entries = "\n\n".join(_entries(name) for name in names)
         parts.append(f"## {title}\n\n{intro}{entries}\n")
     return "\n".join(parts)
 
 
+def _entries(name: str) -> str:
+    """The entry of a public name, and of the class it returns if that has methods of its own.
+
+    `plateau` returns a `Plateau`, whose `record` a user calls: it gets an entry too.
+    """
+    import lrsched  # noqa: PLC0415
+    from lrsched._core import Schedule  # noqa: PLC0415
+
+    entry = f"::: lrsched.{name}"
+    obj = getattr(lrsched, name) if name not in lrsched._TORCH_NAMES else None
+    if obj is None or inspect.isclass(obj) or not callable(obj):
+        return entry
+    annotation = inspect.signature(obj).return_annotation  # a string: annotations are lazy
+    returned = getattr(sys.modules[obj.__module__], str(annotation), None)
+    if not inspect.isclass(returned) or returned is Schedule or not issubclass(returned, Schedule):
+        return entry
+    own = [m for m in vars(returned) if not m.startswith("_") and m not in vars(Schedule)]
+    if not own:
+        return entry
+    where = f"{returned.__module__}.{returned.__qualname__}"
+    return f"{entry}\n\n::: {where}\n    options:\n      show_root_full_path: false"
+
+
 def public_origins() -> dict[str, str]:
-    """Name -> defining module for the imports of ``lrsched/__init__.py``, read statically.
+    """Name -> defining module for the imports of `lrsched/__init__.py`, read statically.
 
     Static, so that names bound lazily (the torch binding) are found without importing torch.
     """
@@ -169,6 +228,8 @@ def _group(name: str, module: str) -> str:
         first: Any = next(iter(inspect.signature(CONSTRUCTORS[name]).parameters.values()), None)
         takes_schedules = first is not None and "Schedule" in str(first.annotation)
         return "Combinators" if takes_schedules else "Schedules"
+    if module == "lrsched._display":
+        return "Pictures"
     if module in {"lrsched._parse", "lrsched._serialize"}:
         return "Text and dict forms"
     if module in {"lrsched._core", "lrsched._errors"}:

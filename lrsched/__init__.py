@@ -1,10 +1,11 @@
 """lrsched: learning-rate schedules as values.
 
-A schedule is an immutable function ``t -> value`` built from primitives (:func:`constant`,
-:func:`step`, :func:`milestones`, :func:`exponential`, :func:`multiplicative`, :func:`linear`,
-:func:`cosine`) and combinators (:func:`warmup`, :func:`concat`, :func:`clamp`, :func:`product`
-and ``*``). :func:`bind` attaches schedules to a ``torch.optim.Optimizer``; it is the only part
-that imports torch, and only when first used.
+A schedule is an immutable function `t -> value` built from primitives
+([`constant`][lrsched.constant], [`step`][lrsched.step], [`cosine`][lrsched.cosine], ...) and
+combinators ([`warmup`][lrsched.warmup], [`concat`][lrsched.concat], [`product`][lrsched.product]
+and `*`, ...). [`plot`][lrsched.plot] draws schedules with matplotlib, and a notebook shows a
+schedule as a picture. [`bind`][lrsched.bind] attaches schedules to a `torch.optim.Optimizer`; it
+is the only part that imports torch, and only when first used.
 
 Examples:
     >>> import lrsched as ls
@@ -24,6 +25,7 @@ from lrsched._combinators import clamp, concat, product, warmup
 from lrsched._core import Schedule
 from lrsched._curves import cosine, inverse_sqrt, linear, piecewise_linear, polynomial
 from lrsched._cycles import cosine_restarts, cyclic, one_cycle, repeat
+from lrsched._display import plot
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant, exponential, function, milestones, multiplicative, step
 from lrsched._parse import ParseError, parse
@@ -59,6 +61,7 @@ __all__ = [
     "parse",
     "piecewise_linear",
     "plateau",
+    "plot",
     "polynomial",
     "product",
     "repeat",

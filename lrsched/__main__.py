@@ -1,4 +1,4 @@
-"""``python -m lrsched``: the ``lrsched`` command (see :mod:`lrsched.cli`)."""
+"""`python -m lrsched`: the `lrsched` command (see `lrsched.cli`)."""
 
 from lrsched.cli import main
 

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lrsched import _inspect
+from lrsched._config import class_level_fields
 from lrsched._errors import ScheduleError
 from lrsched._registry import CONSTRUCTORS
 from lrsched._spelling import Spelling, deep, text
@@ -167,6 +168,16 @@ class Schedule(abc.ABC):
                     return np.asarray(self._formula(np, times.reshape(1))).reshape(())
                 return np.asarray(self._formula(np, times), dtype=np.float64)
         return scalar_function(self)(_scalar_time(t))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        class_level_fields(cls)  # OmegaConf and Hydra keep a schedule as a value (_config.py)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """What Jupyter and VS Code show: a picture with the breakpoints marked, and the text."""
+        from lrsched._display import mimebundle  # noqa: PLC0415 (lazy: matplotlib is optional)
+
+        return mimebundle(self, include, exclude)
 
     # ----------------------------------------------------------------------- derived facts
 

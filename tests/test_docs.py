@@ -178,3 +178,33 @@ def test_the_readme_main_job_shows_a_schedule(capsys: pytest.CaptureFixture[str]
     assert lines[0] == repr(ls.parse(argv[2]))
     assert lines[1] == "epoch  value"
     assert lines[-1].startswith("min ")
+
+
+def test_examples_in_the_recipes_page_run() -> None:
+    result = doctest.testfile(
+        str(DOCS / "recipes.md"), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.failed == 0
+    assert result.attempted >= 2
+
+
+# The binding's "install torch" hint is the binding's to reword (its test asserts the text).
+KNOWN_OLD_INSTALL_NAME = {"adapter.py", "_bound.py", "_plan.py"}
+
+
+def test_every_install_line_names_the_distribution_lrsched_algebra() -> None:
+    texts = {path.name: path.read_text() for path in [ROOT / "README.md", *DOCS.glob("*.md")]}
+    texts |= {
+        path.name: path.read_text()
+        for path in (ROOT / "lrsched").glob("*.py")
+        if path.name not in KNOWN_OLD_INSTALL_NAME
+    }
+    installs = 0
+    for name, text in texts.items():
+        assert "lrsched[" not in text, name  # the extras belong to lrsched-algebra
+        for match in re.finditer(r"pip install[^\n`]*", text):
+            installs += 1
+            warned = re.match(r"`?\s+(?:would install|installs)\s+that\s+one", text[match.end() :])
+            bare = re.search(r"pip install (?:-U )?['\"]?lrsched(?![\w-])", match[0])
+            assert warned or not bare, (name, match[0])  # only the warning names the other one
+    assert installs >= 8
