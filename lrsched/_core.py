@@ -184,7 +184,7 @@ class Schedule(abc.ABC):
     @property
     def opaque(self) -> bool:
         """True if the schedule wraps a Python callable, so its repr cannot be evaluated back."""
-        return self.opaque_self or any(part.child.opaque for part in self._parts())
+        return any(node.opaque_self for node in self.walk())  # iterative: any depth
 
     def __repr__(self) -> str:
         with deep(self.depth):
