@@ -129,9 +129,7 @@ class Concat(Schedule):
         return xp.asarray(out)
 
     def _spelling(self) -> Call:
-        return call(
-            self, concat, schedules=list(self.pieces), boundaries=list(self.boundaries)
-        )
+        return call(self, concat, schedules=list(self.pieces), boundaries=list(self.boundaries))
 
     def _parts(self) -> tuple[Part, ...]:
         ends = (*self.boundaries, math.inf)
@@ -309,7 +307,8 @@ def _times(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float
 
 
 def _listed(points: Any) -> list[float]:
-    return np.asarray(points, dtype=np.float64).ravel().tolist()  # type: ignore[no-any-return]
+    listed: list[float] = np.asarray(points, dtype=np.float64).ravel().tolist()
+    return listed
 
 
 # ------------------------------------------------------------------------------ constructors
@@ -426,7 +425,7 @@ def _flatten_concat(
 
 @constructor
 def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> Schedule:
-    """Limit `s` to `[low, high]`: $\\min(\\max(s(t), low), high)$; `None` means unbounded.
+    r"""Limit `s` to `[low, high]`: $\min(\max(s(t), low), high)$; `None` means unbounded.
 
     `clamp(s)` is `s`; clamping a clamp intersects the bounds; clamping a constant is a
     constant.
@@ -472,7 +471,7 @@ def clamp(s: Schedule, low: float | None = None, high: float | None = None) -> S
 
 @constructor
 def product(*schedules: Schedule | float) -> Schedule:
-    """Multiply schedules (and numbers) pointwise: $s_1(t) \\cdot s_2(t) \\cdots$.
+    r"""Multiply schedules (and numbers) pointwise: $s_1(t) \cdot s_2(t) \cdots$.
 
     Also written `s1 * s2`, `k * s` and `s * k`. Nested products flatten, and numbers and
     constants fold into one leading factor; `product()` is `constant(1)`.

@@ -144,7 +144,7 @@ class Schedule(abc.ABC):
     @overload
     def __call__(self, t: npt.NDArray[np.number] | Sequence[float]) -> FloatArray: ...
 
-    def __call__(self, t: Times | Sequence[float]) -> float | FloatArray:
+    def __call__(self, t: Times | Sequence[float]) -> float | FloatArray:  # noqa: PLR0911
         """Evaluate at time `t` (a number, or an array of numbers, each finite and >= 0)."""
         # The hot path of a training loop: an int or float is checked with one chained
         # comparison (False for NaN, negatives and inf) and passed to the cached scalar function.

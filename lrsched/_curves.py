@@ -1,5 +1,4 @@
-"""Curves between a start and an end value: linear, cosine, polynomial, inverse_sqrt and
-piecewise_linear.
+"""Curves between a start and an end value: linear, cosine, polynomial, inverse_sqrt, polylines.
 
 Each curve is monotone between known cut points (the end of its duration, the turns of a
 periodic cosine, the points of a polyline), which is how its extrema are found exactly.
@@ -27,9 +26,11 @@ __all__ = ["cosine", "inverse_sqrt", "linear", "piecewise_linear", "polynomial"]
 _HUGE = 1e300  # times at which pi * t / duration may overflow
 
 
-def blend(xp: Any, w: Any, a: float, b: float) -> Any:
-    """``a + (b - a) * w`` for weights ``w`` in [0, 1], finite even when ``b - a`` overflows
-    (then as the weighted mean ``(1 - w) * a + w * b``)."""
+def blend(w: Any, a: float, b: float) -> Any:
+    """``a + (b - a) * w`` for weights ``w`` in [0, 1], finite even if ``b - a`` overflows.
+
+    Then it is the weighted mean ``(1 - w) * a + w * b``.
+    """
     rise = b - a
     if math.isinf(rise):
         return (1.0 - w) * a + w * b
@@ -45,7 +46,7 @@ class _Curve(Schedule):
     def _parts(self) -> tuple[Part, ...]:
         return ()
 
-    def _breakpoints(self, end: float) -> tuple[float, ...]:
+    def _breakpoints(self, end: float) -> tuple[float, ...] | FloatArray:
         return (self.duration,) if self.duration < end else ()
 
     def _extrema(self, lattice: Lattice) -> tuple[float, float]:
@@ -63,7 +64,7 @@ class Linear(_Curve):
 
     def _formula(self, xp: Any, t: Any) -> Any:
         # The fraction first: exact 1 from t = duration on, no underflow for a tiny duration.
-        return blend(xp, xp.minimum(t, self.duration) / self.duration, self.start, self.end)
+        return blend(xp.minimum(t, self.duration) / self.duration, self.start, self.end)
 
     def _spelling(self) -> Call:
         return call(self, linear)
@@ -105,7 +106,7 @@ class Cosine(_Curve):
             angle = xp.where(xp.isinf(angle), np.pi * (xp.fmod(t, 2.0 * d) / d), angle)
         else:
             angle = np.pi * (xp.minimum(t, d) / d)
-        return blend(xp, (1.0 + xp.cos(angle)) / 2.0, self.end, self.start)
+        return blend((1.0 + xp.cos(angle)) / 2.0, self.end, self.start)
 
     def _spelling(self) -> Call:
         return call(self, cosine)
@@ -148,7 +149,7 @@ class Polynomial(_Curve):
 
     def _formula(self, xp: Any, t: Any) -> Any:
         remaining = 1.0 - xp.minimum(t, self.duration) / self.duration
-        return blend(xp, xp.pow(remaining, self.power), self.end, self.start)
+        return blend(xp.pow(remaining, self.power), self.end, self.start)
 
     def _spelling(self) -> Call:
         return call(self, polynomial)
@@ -348,11 +349,11 @@ def inverse_sqrt(timescale: float) -> Schedule:
 
 @constructor
 def piecewise_linear(points: Iterable[tuple[float, float]] | Mapping[float, float]) -> Schedule:
-    """Straight lines through `(time, value)` points; the first and last values hold outside.
+    r"""Straight lines through `(time, value)` points; the first and last values hold outside.
 
     Times must be non-decreasing; a time given twice makes a jump, and the second value applies
     from that time on (the new value applies AT the boundary, as everywhere in lrsched).
-    Between points $t_0 \\le t < t_1$: $v_0 + (v_1 - v_0) (t - t_0) / (t_1 - t_0)$.
+    Between points $t_0 \le t < t_1$: $v_0 + (v_1 - v_0) (t - t_0) / (t_1 - t_0)$.
 
     Args:
         points: `(time, value)` pairs (or a mapping time -> value), at least one; times >= 0.

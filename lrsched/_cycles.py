@@ -1,5 +1,4 @@
-"""Schedules that cycle: repeat, cosine with warm restarts (SGDR), triangular cycles, and the
-one-cycle policy.
+"""Schedules that cycle: repeat, warm restarts (SGDR), triangular cycles, the one-cycle policy.
 
 Each formula is written in the same arithmetic order as torch's schedulers, so converted torch
 schedules (`lrsched.from_torch`) agree with torch to the last few bits, and restart indices are
@@ -30,7 +29,16 @@ from lrsched._lattice import (
 from lrsched._leaves import Constant
 from lrsched._registry import constructor
 from lrsched._spelling import Call, call, format_number
-from lrsched._validate import at_least, choice, finite, flag, non_negative, positive, schedule, whole
+from lrsched._validate import (
+    at_least,
+    choice,
+    finite,
+    flag,
+    non_negative,
+    positive,
+    schedule,
+    whole,
+)
 
 __all__ = ["cosine_restarts", "cyclic", "one_cycle", "repeat"]
 
@@ -138,7 +146,7 @@ class Repeat(Schedule):
         last = self._cycle(end)
         if last > 1e6:
             multiples(self, self.period, end)  # raises: too many to list
-        inner = [b for b in np.asarray(self.schedule._breakpoints(self.period)).ravel().tolist()]
+        inner = list(np.asarray(self.schedule._breakpoints(self.period)).ravel().tolist())
         out: list[float] = []
         for i in range(int(last) + 1):
             begin = self._start(float(i))
@@ -162,10 +170,10 @@ class Repeat(Schedule):
                     if last - first > MAX_EVALUATIONS // 64:
                         raise _too_many_cycles(self, last - first)
                     classes = int(last - first)
-                low = int(first) + classes + 1
-                high = max(int(last) - classes - 1, low)
-                cycles = [float(i) for i in range(int(first), min(low, int(last)) + 1)]
-                cycles += [float(i) for i in range(high, int(last) + 1)]
+                head = int(first) + classes + 1
+                tail = max(int(last) - classes - 1, head)
+                cycles = [float(i) for i in range(int(first), min(head, int(last)) + 1)]
+                cycles += [float(i) for i in range(tail, int(last) + 1)]
             else:
                 cycles = [float(i) for i in range(int(first), int(last) + 1)]
         found = []
@@ -203,13 +211,17 @@ def _restart_points(period: float, growth: float) -> tuple[tuple[float, ...], tu
     count, size = 0, 1  # count = (m**k - 1) / (m - 1) unit cycles before cycle k; size = m**k
     while True:
         try:
-            start = float(whole_period * count) if whole_period is not None else period * float(count)
+            start = (
+                float(whole_period * count) if whole_period is not None else period * float(count)
+            )
         except OverflowError:
             break
         if start > _MAX:
             break
         try:
-            length = float(whole_period * size) if whole_period is not None else period * float(size)
+            length = (
+                float(whole_period * size) if whole_period is not None else period * float(size)
+            )
         except OverflowError:
             length = math.inf
         starts.append(start)

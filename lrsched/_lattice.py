@@ -43,8 +43,8 @@ __all__ = [
     "Part",
     "branch_and_bound",
     "every_point",
-    "merge_all",
     "extrema_by_cuts",
+    "merge_all",
     "multiples",
     "periodic_points",
     "values_at",
@@ -118,7 +118,9 @@ class Lattice:
     def halves(self) -> tuple[Lattice, Lattice]:
         """The first and the second half (``count >= 2``)."""
         mid = self.count // 2
-        return Lattice(self.start, self.step, mid), Lattice(self.point(mid), self.step, self.count - mid)
+        return Lattice(self.start, self.step, mid), Lattice(
+            self.point(mid), self.step, self.count - mid
+        )
 
 
 @attrs.frozen

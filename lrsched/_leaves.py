@@ -1,5 +1,6 @@
-"""Leaf schedules of whole-time structure: constant, step, milestones, exponential, and the two
-kinds that wrap a Python callable, multiplicative and function.
+"""Leaves of whole-time structure: constant, step, milestones, exponential, and callables.
+
+`multiplicative` and `function` wrap a Python callable.
 
 Values are dimensionless multipliers (bind them to an optimizer in relative mode to scale each
 group's initial learning rate). Times and durations may be non-integer.
@@ -195,8 +196,11 @@ def checked_value(where: str, k: int, value: object) -> float:
 
 
 class _WholeTimes(_Leaf):
-    """A leaf constant on each ``[k, k + 1)``, decided by a Python callable: nothing to exploit,
-    so its exact extrema and breakpoints come from its value at every whole time."""
+    """A leaf constant on each ``[k, k + 1)``, decided by a Python callable.
+
+    There is no shape to exploit: its exact extrema and breakpoints come from its value at
+    every whole time.
+    """
 
     __slots__ = ()
     opaque_self = True
@@ -209,7 +213,8 @@ class _WholeTimes(_Leaf):
         if whole.count > 1 << 22:
             every_point(self, whole, "it wraps a Python callable")  # raises: too many
         values = values_at(self, whole.times())
-        return np.flatnonzero(np.diff(values)) + 1.0
+        changes: FloatArray = (np.flatnonzero(np.diff(values)) + 1).astype(np.float64)
+        return changes
 
 
 MULTIPLICATIVE_HORIZON = 2**24
@@ -424,7 +429,10 @@ def exponential(gamma: float) -> Schedule:
 
 @constructor
 def multiplicative(factor: float | Callable[[int], float]) -> Schedule:
-    r"""Multiply by `factor(k)` at each whole time k = 1, 2, ...: $s(t) = \prod_{k=1}^{\lfloor t \rfloor} factor(k)$.
+    r"""Multiply by `factor(k)` at each whole time k = 1, 2, ...
+
+    $$s(t) = \prod_{k=1}^{\lfloor t \rfloor} factor(k)$$
+
 
     torch's `MultiplicativeLR(lr_lambda=factor)`. A number is the same factor every step, which
     is `step(1, factor)` (and is returned as such). A callable is called with ints, once per k

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import functools
 import inspect
 import io
 import math
@@ -40,9 +39,9 @@ from typing import TypeAlias
 import attrs
 
 from lrsched._core import Schedule
+from lrsched._errors import ScheduleError
 from lrsched._registry import CONSTRUCTORS
 from lrsched._spelling import signature
-from lrsched._errors import ScheduleError
 
 __all__ = [
     "MAX_DEPTH",

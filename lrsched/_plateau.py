@@ -12,18 +12,20 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import attrs
 
 from lrsched._combinators import clamp
 from lrsched._core import ScalarFunction, Schedule, scalar_function
 from lrsched._errors import ScheduleError
-from lrsched._lattice import Lattice, Part
 from lrsched._leaves import milestones
 from lrsched._registry import constructor
 from lrsched._spelling import Call, call, format_number
 from lrsched._validate import choice, count, finite, non_negative, positive, sorted_points
+
+if TYPE_CHECKING:
+    from lrsched._lattice import Lattice, Part
 
 __all__ = ["Plateau", "plateau"]
 
@@ -179,7 +181,7 @@ class Plateau(Schedule):
         )
 
     def _extended(self, metrics: list[float], times: list[float]) -> Plateau:
-        """This plateau with metrics recorded after its own (in one pass over the new ones)."""
+        """The plateau with metrics recorded after its own (in one pass over the new ones)."""
         if not metrics:
             return self
         reductions = list(self._state.reductions)

@@ -85,7 +85,6 @@ def shift(s: Schedule, delay: float, *, before: float | None = None) -> Schedule
         0.0
 
     """
-
     s = schedule("s", s)
     delay = non_negative("delay", delay)
     wait = None if before is None else finite("before", before)
@@ -132,7 +131,6 @@ def warmup_stable_decay(  # noqa: PLR0913 (three durations and three shape optio
         (0.5, 1.0, 1.0, 0.5, 0.0)
 
     """
-
     warmup = non_negative("warmup", warmup)
     stable = non_negative("stable", stable)
     decay = positive("decay", decay)

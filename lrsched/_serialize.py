@@ -15,7 +15,6 @@ Documents of version 1 (lrsched 0.1) still load: see `_upgrade_v1`.
 
 from __future__ import annotations
 
-import math
 import numbers
 import reprlib
 from collections.abc import Mapping, Sequence
@@ -145,7 +144,9 @@ def from_dict(data: object) -> Schedule:
         msg = f"nested deeper than {MAX_PATH} levels: not a schedule this library wrote"
         raise _error(path, msg)
     with deep(depth):
-        return _schedule(_upgrade_v1(node) if version == 1 else node, path)
+        upgraded = _upgrade_v1(node) if version == 1 else node
+        assert isinstance(upgraded, Mapping)  # noqa: S101 (a mapping stays a mapping)
+        return _schedule(upgraded, path)
 
 
 def _depth(node: object) -> int:
@@ -188,9 +189,10 @@ def _upgrade_v1(node: object) -> object:
             out[new] = out.pop(old)
     if kind == "one_cycle" and out.get("shape") == "cos":
         out["shape"] = "cosine"
-    if kind == "warmup" and "start" in out and isinstance(out.get("s"), Mapping):
+    child = out.get("s")
+    if kind == "warmup" and "start" in out and isinstance(child, Mapping):
         fraction = out["start"]
-        inner = _schedule(out["s"], ("s",))
+        inner = _schedule(child, ("s",))
         if _is_number(fraction):
             out["start"] = float(fraction) * inner(0)  # type: ignore[arg-type]
     return out

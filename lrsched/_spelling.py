@@ -97,7 +97,7 @@ def call(node: object, constructor: Callable[..., Any], **values: object) -> Cal
     for param in signature(name).parameters.values():
         value = values[param.name] if param.name in values else getattr(node, param.name)
         if param.kind is param.VAR_POSITIONAL:
-            args.extend(value)  # type: ignore[call-overload]  # a sequence by contract
+            args.extend(value)  # type: ignore[arg-type]  # a sequence by contract
         elif param.default is param.empty:
             args.append(value)
         elif not _same(value, param.default):
@@ -145,7 +145,7 @@ def _spelling_of(value: object) -> Spelling | None:
     return value._spelling() if isinstance(value, Spelled) else None
 
 
-def format_value(value: object) -> str:
+def format_value(value: object) -> str:  # noqa: PLR0911 (one case per kind of value)
     """One argument as text: numbers exact and brief, schedules by their repr."""
     if isinstance(value, bool) or value is None:
         return repr(value)

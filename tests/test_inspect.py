@@ -43,7 +43,8 @@ def kinds() -> list[type[Schedule]]:
     return [
         k
         for k in subclasses(Schedule)
-        if k.__module__.startswith("lrsched.") and getattr(sys.modules[k.__module__], k.__name__) is k
+        if k.__module__.startswith("lrsched.")
+        and getattr(sys.modules[k.__module__], k.__name__) is k
     ]
 
 
@@ -91,7 +92,7 @@ def test_a_kind_that_forgets_a_fact_cannot_be_built() -> None:
         def _breakpoints(self, end: float) -> tuple[float, ...]:
             return ()
 
-    with pytest.raises(TypeError, match="abstract method.*_extrema"):
+    with pytest.raises(TypeError, match=r"abstract method.*_extrema"):
         Forgetful(1.0)  # type: ignore[abstract]
 
 
@@ -219,7 +220,9 @@ def test_extrema_cost_is_linear_in_the_pieces(monkeypatch: pytest.MonkeyPatch) -
     sizes = count_evaluations(monkeypatch)
     for n in (1000, 8000):
         sizes.clear()
-        pieces = ls.concat([ls.cosine(10, start=1 + k % 3) for k in range(n)], range(10, 10 * n, 10))
+        pieces = ls.concat(
+            [ls.cosine(10, start=1 + k % 3) for k in range(n)], range(10, 10 * n, 10)
+        )
         s = pieces * ls.linear(1, 2, 10 * n)
         assert s.extrema(10 * n) == brute_force(s, 10 * n)
         assert sum(sizes) <= 40 * n  # a few points per piece, not per pair of pieces

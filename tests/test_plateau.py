@@ -245,7 +245,11 @@ def test_plateau_composes_like_any_schedule() -> None:
         ({"patience": 2.5}, TypeError, r"patience must be an int >= 0 \(got float: 2.5\)"),
         ({"cooldown": -2}, ls.ScheduleError, r"cooldown must be >= 0 \(got -2\)"),
         ({"threshold": -1}, ls.ScheduleError, r"threshold must be >= 0 \(got -1\)"),
-        ({"mode": "minimum"}, ls.ScheduleError, r"mode must be one of 'min', 'max' \(got 'minimum'\)"),
+        (
+            {"mode": "minimum"},
+            ls.ScheduleError,
+            r"mode must be one of 'min', 'max' \(got 'minimum'\)",
+        ),
         ({"threshold_mode": "x"}, ls.ScheduleError, r"threshold_mode must be one of 'rel', 'abs'"),
         ({"low": 2}, ls.ScheduleError, r"low must be in \[0, 1\] \(got 2\)"),
         ({"metrics": [1, "a"]}, TypeError, r"metrics\[1\] must be a real number \(got str: 'a'\)"),

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as tls
 
 import lrsched as ls
-from lrsched._cycles import Repeat
 from lrsched._curves import PiecewiseLinear
+from lrsched._cycles import Repeat
 from tests.strategies import durations, times, transparent_schedules
 
 REL = 1e-12

@@ -34,8 +34,8 @@ from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
 
 import lrsched as ls
-from lrsched._registry import CONSTRUCTORS
 from lrsched._leaves import MULTIPLICATIVE_HORIZON
+from lrsched._registry import CONSTRUCTORS
 from tests.garbage import (
     callables,
     damaged,
