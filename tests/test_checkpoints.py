@@ -509,7 +509,7 @@ def test_garbage_strategy_reaches_the_nested_values() -> None:
     valid = Run([0.1, 0.2], ls.cosine(10)).bound.state_dict()
     seen_paths: set[str] = set()
 
-    @settings(max_examples=150, database=None)
+    @settings(max_examples=600, database=None, derandomize=True)
     @given(damaged(valid, garbage()))
     def collect(state: object) -> None:
         if isinstance(state, dict):
