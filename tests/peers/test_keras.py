@@ -1,0 +1,71 @@
+"""Keras schedules (numpy backend, which computes in float32: compared at float32 precision)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import lrsched as ls
+from tests.peers._support import F32, agree, steps
+
+os.environ.setdefault("KERAS_BACKEND", "numpy")  # before keras is first imported
+keras = pytest.importorskip("keras")
+schedules = keras.optimizers.schedules
+
+
+def at(schedule: object) -> object:
+    return lambda t: float(np.asarray(schedule(t)))  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("t_mul", [1.0, 2.0])
+@given(
+    lr=st.floats(1e-3, 1.0),
+    first=st.integers(2, 300),
+    m_mul=st.floats(0.3, 0.99),
+    alpha=st.floats(0.01, 0.5),
+)
+def test_cosine_decay_restarts_decaying_peaks_over_a_fixed_floor(
+    t_mul: float, lr: float, first: int, m_mul: float, alpha: float
+) -> None:
+    # Keras scales each cycle's cosine by m_mul**i but not the floor alpha: repeat's gamma
+    # scales a whole cycle, so the floor is added outside the repeat.
+    peer = schedules.CosineDecayRestarts(lr, first, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+    cycles = ls.repeat(ls.cosine(first), first, growth=t_mul, gamma=m_mul)
+    ours = lr * alpha + lr * (1 - alpha) * cycles
+    restarts = [first * (t_mul**i - 1) / (t_mul - 1) if t_mul != 1 else first * i for i in range(6)]
+    ts = steps(int(restarts[-1]) + 2, *restarts, far=(10**4, 10**5))
+    agree(ours, at(peer), ts, rel=F32, floor=1e-6)
+
+
+@given(
+    lr=st.floats(1e-3, 1.0),
+    decay_steps=st.integers(1, 300),
+    end_frac=st.floats(0.0, 0.5),
+    power=st.floats(0.3, 3.0),
+)
+def test_polynomial_decay_cycle(lr: float, decay_steps: int, end_frac: float, power: float) -> None:
+    # Keras restarts at each multiple of decay_steps with the decay stretched to the next
+    # multiple: at integer step t the length is decay_steps * ceil(t / decay_steps) (at least one
+    # decay_steps). That length is a staircase of time, held over (k*D, (k+1)*D].
+    end = end_frac * lr
+    peer = schedules.PolynomialDecay(lr, decay_steps, end, power=power, cycle=True)
+    length = ls.shift(decay_steps + ls.staircase(ls.time(), decay_steps), 1)
+    ours = ls.compose(ls.polynomial(1, power=power, start=lr, end=end), ls.time() / length)
+    ts = steps(6 * decay_steps + 2, *range(0, 6 * decay_steps + 1, decay_steps))
+    agree(ours, at(peer), ts, rel=F32, floor=1e-6)
+
+
+@pytest.mark.parametrize("staircase", [False, True])
+@given(lr=st.floats(1e-3, 1.0), decay_steps=st.integers(1, 200), rate=st.floats(0.01, 5.0))
+def test_inverse_time_decay(staircase: bool, lr: float, decay_steps: int, rate: float) -> None:
+    # lr / (1 + rate * t / decay_steps); staircase=True floors t / decay_steps: the same shape,
+    # held piecewise constant.
+    peer = schedules.InverseTimeDecay(lr, decay_steps, rate, staircase=staircase)
+    smooth = lr / (1 + rate * ls.time() / decay_steps)
+    ours = ls.staircase(smooth, decay_steps) if staircase else smooth
+    ts = steps(5 * decay_steps + 2, *range(0, 5 * decay_steps + 1, decay_steps))
+    agree(ours, at(peer), ts, rel=F32, floor=1e-7)
