@@ -64,3 +64,19 @@ def test_the_docstring_example() -> None:
         [300],
     )
     agree(ours, lambda t: peer(t / n), steps(n + 2, 300, n))
+
+
+@pytest.mark.parametrize(
+    ("peer", "ours"),
+    [
+        (ps.ConstantParamScheduler(0.3), ls.constant(0.3)),
+        (ps.LinearParamScheduler(0.1, 0.01), ls.linear(0.1, 0.01, 500)),
+        (ps.CosineParamScheduler(0.1, 0.01), ls.cosine(500, start=0.1, end=0.01, periodic=True)),
+        (ps.ExponentialParamScheduler(0.1, 0.02), 0.1 * ls.stretch(ls.exponential(0.02), 500)),
+        (ps.PolynomialDecayParamScheduler(0.1, 2.0), 0.1 * ls.polynomial(500, power=2)),
+    ],
+    ids=["constant", "linear", "cosine", "exponential", "polynomial"],
+)
+def test_migration_table(peer: object, ours: ls.Schedule) -> None:
+    # Over max_iter = 500 steps: where = t / 500 in [0, 1) (the linear one extrapolates past 1).
+    agree(ours, lambda t: peer(t / 500), range(500))  # type: ignore[operator]

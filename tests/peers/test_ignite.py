@@ -65,3 +65,11 @@ def test_every_event_with_value_multipliers() -> None:
         1 - c, 10, growth=1.7, gamma=0.5, truncate=True
     )
     agree(ours, peer, range(EVENTS))
+
+
+def test_piecewise_linear() -> None:
+    opt = __import__("torch").optim.SGD([__import__("torch").zeros(1, requires_grad=True)], lr=0.0)
+    points = [(0, 0.0), (10, 0.1), (50, 0.1), (100, 0.001)]
+    rows = handlers.PiecewiseLinear.simulate_values(200, param_name="lr", milestones_values=points)
+    del opt
+    agree(ls.piecewise_linear(points), {int(i): float(v) for i, v in rows}, range(200))

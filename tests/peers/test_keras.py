@@ -69,3 +69,42 @@ def test_inverse_time_decay(staircase: bool, lr: float, decay_steps: int, rate: 
     ours = ls.staircase(smooth, decay_steps) if staircase else smooth
     ts = steps(5 * decay_steps + 2, *range(0, 5 * decay_steps + 1, decay_steps))
     agree(ours, at(peer), ts, rel=F32, floor=1e-7)
+
+
+# -- the rest of the migration page's Keras table --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("peer", "ours", "ends"),
+    [
+        (
+            schedules.ExponentialDecay(0.1, 10, 0.5),
+            0.1 * ls.stretch(ls.exponential(0.5), 10),
+            (10,),
+        ),
+        (
+            schedules.ExponentialDecay(0.1, 10, 0.5, staircase=True),
+            0.1 * ls.step(10, 0.5),
+            (10, 20),
+        ),
+        (
+            schedules.PiecewiseConstantDecay([30, 60], [0.1, 0.05, 0.01]),
+            ls.concat([ls.constant(0.1), ls.constant(0.05), ls.constant(0.01)], [31, 61]),
+            (30, 60),
+        ),
+        (
+            schedules.PolynomialDecay(0.1, 100, 0.001, power=2.0),
+            ls.polynomial(100, power=2, start=0.1, end=0.001),
+            (100,),
+        ),
+        (schedules.CosineDecay(0.1, 100, alpha=0.1), 0.1 * ls.cosine(100, end=0.1), (100,)),
+        (
+            schedules.CosineDecay(0.0, 100, alpha=0.1, warmup_target=0.1, warmup_steps=10),
+            ls.concat([ls.linear(0, 0.1, 10), 0.1 * ls.cosine(100, end=0.1)], [10]),
+            (10, 110),
+        ),
+    ],
+    ids=["exponential", "staircase", "piecewise", "polynomial", "cosine", "cosine_warmup"],
+)
+def test_migration_table(peer: object, ours: ls.Schedule, ends: tuple[int, ...]) -> None:
+    agree(ours, at(peer), steps(max(ends) + 3, *ends), rel=F32, floor=1e-7)

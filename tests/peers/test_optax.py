@@ -66,3 +66,42 @@ def test_warmup_cosine_decay_with_an_exponent(
     )
     ts = steps(total + 2, warmup, total)
     agree(ours, values(peer, ts), ts)
+
+
+# -- the rest of the migration page's optax table --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("peer", "ours", "ends"),
+    [
+        (
+            optax.linear_schedule(0.1, 0.01, 50, transition_begin=7),
+            ls.shift(ls.linear(0.1, 0.01, 50), 7),
+            (7, 57),
+        ),
+        (
+            optax.polynomial_schedule(0.1, 0.01, 2.5, 40, transition_begin=3),
+            ls.shift(ls.polynomial(40, power=2.5, start=0.1, end=0.01), 3),
+            (3, 43),
+        ),
+        (optax.exponential_decay(0.1, 10, 0.5), 0.1 * ls.stretch(ls.exponential(0.5), 10), (10,)),
+        (optax.exponential_decay(0.1, 10, 0.5, staircase=True), 0.1 * ls.step(10, 0.5), (10, 20)),
+        (
+            optax.exponential_decay(0.1, 10, 0.5, end_value=0.01),
+            ls.clamp(0.1 * ls.stretch(ls.exponential(0.5), 10), low=0.01),
+            (10, 33, 34),
+        ),
+        (optax.cosine_decay_schedule(0.1, 100, alpha=0.1), 0.1 * ls.cosine(100, end=0.1), (100,)),
+        (
+            optax.piecewise_constant_schedule(0.1, {30: 0.5, 60: 0.2}),
+            ls.concat(
+                [ls.constant(0.1), ls.constant(0.1 * 0.5), ls.constant(0.1 * 0.5 * 0.2)], [30, 60]
+            ),
+            (30, 60),
+        ),
+    ],
+    ids=["linear", "polynomial", "exponential", "staircase", "end_value", "cosine", "piecewise"],
+)
+def test_migration_table(peer: object, ours: ls.Schedule, ends: tuple[int, ...]) -> None:
+    ts = steps(max(ends) + 3, *ends)
+    agree(ours, values(peer, ts), ts)

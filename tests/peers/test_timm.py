@@ -286,3 +286,41 @@ def test_noise_from_an_epoch_on_far_out() -> None:
         0.1,
     )
     agree(ours, theirs, ts)
+
+
+# -- the rest of the migration page's timm table ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "ours", "ends"),
+    [
+        (
+            lambda opt: timm_scheduler.CosineLRScheduler(
+                opt, t_initial=100, lr_min=1e-4, warmup_t=5, warmup_lr_init=1e-3, warmup_prefix=True
+            ),
+            ls.warmup(ls.cosine(100, start=0.1, end=1e-4), 5, start=1e-3 / 0.1),
+            (5, 105),
+        ),
+        (
+            lambda opt: timm_scheduler.StepLRScheduler(opt, decay_t=30, decay_rate=0.5),
+            0.1 * ls.step(30, 0.5),
+            (30, 60),
+        ),
+        (
+            lambda opt: timm_scheduler.MultiStepLRScheduler(opt, decay_t=[30, 80], decay_rate=0.5),
+            0.1 * ls.milestones([29, 79], 0.5),
+            (30, 80),
+        ),
+        (
+            lambda opt: timm_scheduler.PolyLRScheduler(opt, t_initial=100, power=2.0, lr_min=1e-4),
+            ls.polynomial(100, power=2, start=0.1, end=1e-4),
+            (100,),
+        ),
+    ],
+    ids=["cosine_prefix", "step", "multistep", "poly"],
+)
+def test_migration_table(
+    make: Callable[[Any], Any], ours: ls.Schedule, ends: tuple[int, ...]
+) -> None:
+    ts = steps(max(ends) + 3, *ends)
+    agree(ours, lrs(make, ts, 0.1), ts)

@@ -82,3 +82,49 @@ def test_wsd_sqrt_shape_reads_as_written() -> None:
     assert s(90) == 1.0
     assert s(91) == pytest.approx(1 - 0.1**0.5, rel=1e-15)
     assert s(100) == s(10**9) == 0.0
+
+
+# -- the rest of the migration page's transformers table -------------------------------------
+
+
+def factor(name: str, *args: object, **kwargs: object) -> object:
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    return getattr(transformers, name)(opt, *args, **kwargs).lr_lambdas[0]
+
+
+@pytest.mark.parametrize(
+    ("peer", "ours", "ends"),
+    [
+        (factor("get_constant_schedule_with_warmup", 10), ls.warmup(ls.constant(1), 10), (10,)),
+        (
+            factor("get_linear_schedule_with_warmup", 10, 110),
+            ls.warmup(ls.linear(1, 0, 100), 10),
+            (10, 110),
+        ),
+        (
+            factor("get_cosine_schedule_with_warmup", 10, 110, num_cycles=1.5),
+            ls.warmup(ls.cosine(100 / 3, periodic=True), 10),
+            (10, 110),
+        ),
+        (
+            factor("get_cosine_with_hard_restarts_schedule_with_warmup", 10, 110, num_cycles=3),
+            ls.warmup(
+                ls.concat([ls.repeat(ls.cosine(100 / 3), 100 / 3), ls.constant(0)], [100]), 10
+            ),
+            (10, 43, 44, 76, 77, 110),
+        ),
+        (
+            factor("get_polynomial_decay_schedule_with_warmup", 10, 110, lr_end=1e-3, power=2.0),
+            ls.warmup(ls.polynomial(100, power=2, end=1e-3 / 0.5), 10),
+            (10, 110),
+        ),
+        (
+            factor("get_inverse_sqrt_schedule", 10, timescale=25),
+            ls.warmup(ls.inverse_sqrt(25), 10),
+            (10,),
+        ),
+    ],
+    ids=["constant", "linear", "cosine", "hard_restarts", "polynomial", "inverse_sqrt"],
+)
+def test_migration_table(peer: object, ours: ls.Schedule, ends: tuple[int, ...]) -> None:
+    agree(ours, peer, steps(max(ends) + 3, *ends))  # type: ignore[arg-type]
