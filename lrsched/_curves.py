@@ -48,6 +48,10 @@ class _Curve(Schedule):
     def _breakpoints(self, end: float) -> tuple[float, ...]:
         return (self.duration,) if self.duration < end else ()
 
+    def _range(self) -> tuple[float, float]:
+        a, b = self.start, self.end  # type: ignore[attr-defined]  # every curve has both
+        return (min(a, b), max(a, b))
+
     def _extrema(self, lattice: Lattice) -> tuple[float, float]:
         return extrema_by_cuts(self, lattice, (self.duration,))
 
@@ -167,6 +171,9 @@ class InverseSqrt(Schedule):
     def _spelling(self) -> Call:
         return call(self, inverse_sqrt)
 
+    def _range(self) -> tuple[float, float]:
+        return (0.0, 1.0)
+
     def _parts(self) -> tuple[Part, ...]:
         return ()
 
@@ -198,6 +205,9 @@ class PiecewiseLinear(Schedule):
 
     def _spelling(self) -> Call:
         return call(self, piecewise_linear, points=list(zip(self.times, self.values, strict=True)))
+
+    def _range(self) -> tuple[float, float]:
+        return (min(self.values), max(self.values))
 
     def _parts(self) -> tuple[Part, ...]:
         return ()

@@ -128,6 +128,14 @@ class Repeat(Schedule):
     def _spelling(self) -> Call:
         return call(self, repeat, s=self.schedule)
 
+    def _range(self) -> tuple[float, float]:
+        low, high = self.schedule._range()
+        if self.gamma < 1.0:  # later cycles shrink towards 0
+            return (min(low, 0.0), max(high, 0.0))
+        if self.gamma > 1.0:
+            return (-math.inf if low < 0.0 else low, math.inf if high > 0.0 else high)
+        return (low, high)
+
     def _parts(self) -> tuple[Part, ...]:
         return (Part(self.schedule, 0.0, math.inf, None),)
 
@@ -252,6 +260,9 @@ class CosineRestarts(Schedule):
     def _spelling(self) -> Call:
         return call(self, cosine_restarts)
 
+    def _range(self) -> tuple[float, float]:
+        return (min(self.start, self.end), max(self.start, self.end))
+
     def _parts(self) -> tuple[Part, ...]:
         return ()
 
@@ -308,6 +319,12 @@ class Cyclic(Schedule):
 
     def _spelling(self) -> Call:
         return call(self, cyclic)
+
+    def _range(self) -> tuple[float, float]:
+        low, high = min(self.low, self.high), max(self.low, self.high)
+        if self.mode == "exp_range" and self.gamma > 1.0:  # the amplitude grows without end
+            return (-math.inf if self.high < self.low else low, math.inf if self.high > self.low else high)
+        return (low, high)
 
     def _parts(self) -> tuple[Part, ...]:
         return ()
@@ -397,6 +414,10 @@ class OneCycle(Schedule):
 
     def _spelling(self) -> Call:
         return call(self, one_cycle)
+
+    def _range(self) -> tuple[float, float]:
+        values = [v for _, a, b in self._phases for v in (a, b)]
+        return (min(values), max(values))
 
     def _parts(self) -> tuple[Part, ...]:
         return ()

@@ -22,11 +22,20 @@ are needed, and word ``i < 227`` of the first twist depends on initial words ``i
 from __future__ import annotations
 
 import math
+from typing import Any, final
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DISTRIBUTIONS", "draw", "draw_one"]
+from lrsched._core import ScalarFunction, Schedule
+from lrsched._errors import ScheduleError
+from lrsched._lattice import Lattice, Part, every_point, multiples
+from lrsched._registry import constructor
+from lrsched._spelling import Call, call, format_number
+from lrsched._validate import choice, positive
+
+__all__ = ["DISTRIBUTIONS", "draw", "draw_one", "noise"]
 
 DISTRIBUTIONS = ("normal", "uniform")
 
@@ -165,3 +174,87 @@ def _rejected_long(seed: int, limit: float, std: float) -> float:
         if accepted.size:
             return float(noise[accepted[0]])
         count *= 2
+
+
+# ------------------------------------------------------------------------------------ node
+
+
+@final
+@attrs.frozen(repr=False)
+class Noise(Schedule):
+    """timm's noise of the whole step `floor(t)` for `seed` (see the module docstring)."""
+
+    limit: float
+    std: float = 1.0
+    seed: int = 42
+    distribution: str = "normal"
+
+    def _formula(self, xp: Any, t: Any) -> Any:
+        keys = np.floor(np.asarray(t, dtype=np.float64))
+        return xp.asarray(draw(keys, self.seed, self.limit, self.std, self.distribution))
+
+    def _spelling(self) -> Call:
+        return call(self, noise)
+
+    def _parts(self) -> tuple[Part, ...]:
+        return ()
+
+    def _breakpoints(self, end: float) -> Any:
+        return multiples(self, 1.0, end)  # a new draw at every whole step
+
+    def _extrema(self, lattice: Lattice) -> tuple[float, float]:
+        return every_point(self, lattice, "every step draws anew")
+
+    def _range(self) -> tuple[float, float]:
+        return (-self.limit, self.limit)
+
+    def _scalar(self) -> ScalarFunction:
+        seed, limit, std, distribution = self.seed, self.limit, self.std, self.distribution
+
+        def noise_at(t: float) -> float:
+            return draw_one(math.floor(t), seed, limit, std, distribution)
+
+        return noise_at
+
+
+@constructor
+def noise(
+    limit: float, *, std: float = 1.0, seed: int = 42, distribution: str = "normal"
+) -> Schedule:
+    r"""Seeded noise in `(-limit, limit)`, one draw per whole step: timm's lr noise exactly.
+
+    The value at `t` is drawn for `k = floor(t)` from the pseudo-random stream of
+    `seed + k` (torch's CPU generator, reproduced without torch; the seed counts modulo
+    2**32, as torch's does): with `distribution="normal"`, `std * z` for the first normal draw
+    `z` with `abs(std * z) < limit`; with `"uniform"`, `limit * (2 * u - 1)` for a uniform
+    draw `u` in [0, 1). The same seed gives the same values on every machine, in both the
+    scalar and the array path. timm's `lr + lr * noise` is `s * (1 + noise(...))`.
+
+    Args:
+        limit: The bound of the values, > 0 (timm's `noise_pct`).
+        std: The standard deviation of the normal draws, > 0, with `limit / std >= 1e-3`
+            (rarer acceptances would take thousands of draws); keyword-only.
+        seed: An int (timm's `noise_seed`); keyword-only.
+        distribution: `"normal"` or `"uniform"`; keyword-only.
+
+    Examples:
+        >>> import lrsched as ls
+        >>> n = ls.noise(0.67, seed=42)
+        >>> round(n(0), 6), round(n(0.5), 6), round(n(1), 6)
+        (0.33669, 0.33669, 0.128809)
+        >>> s = ls.cosine(100) * (1 + n)
+
+    """
+    limit = positive("limit", limit)
+    std = positive("std", std)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        msg = f"seed must be an int (got {type(seed).__name__}: {seed!r})"
+        raise TypeError(msg)
+    distribution = choice("distribution", distribution, DISTRIBUTIONS)
+    if distribution == "uniform" and std != 1.0:
+        msg = f"std is only used with distribution='normal' (got std={format_number(std)})"
+        raise ScheduleError(msg)
+    if limit / std < 1e-3:
+        msg = f"limit / std must be >= 0.001 (got {format_number(limit)} / {format_number(std)})"
+        raise ScheduleError(msg)
+    return Noise(limit, std, seed % 2**32, distribution)
