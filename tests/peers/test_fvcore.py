@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrsched as ls
-from tests.peers._support import agree, steps
+from tests.peers._support import FAR, agree, few, steps
 
 ps = pytest.importorskip("fvcore.common.param_scheduler")
 
@@ -24,6 +24,7 @@ def switch(n: int, length: float) -> int:
     return t
 
 
+@few
 @given(
     n=st.integers(10, 4000),
     length=st.floats(0.05, 0.9),
@@ -46,8 +47,10 @@ def test_composite_fixed_cosine_after_a_rescaled_warmup(
     # where = 1; detectron2 never goes there, plain cosine(n, ...) is the same up to n.
     cosine = ls.cosine(n, start=start, end=end, periodic=True)
     ours = ls.concat([ls.linear(warm * start, start, length * n), ls.shift(cosine, -b)], [b])
-    ts = steps(n + 2, b, n)
-    agree(ours, lambda t: peer(t / n), ts)
+    agree(ours, lambda t: peer(t / n), steps(n + 2, b, n, far=()))
+    # Far out the periodic cosine's angle pi * t / n carries a rounding error of about
+    # pi * (t / n) * 2**-53 in either formula, which the value inherits.
+    agree(ours, lambda t: peer(t / n), FAR, slack=lambda t: 2e-15 * (start - end) * t / n)
 
 
 def test_the_docstring_example() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrsched as ls
-from tests.peers._support import agree
+from tests.peers._support import agree, few
 
 pytest.importorskip("torch")
 handlers = pytest.importorskip("ignite.handlers")
@@ -35,6 +35,7 @@ def near(points: list[int]) -> list[int]:
     )
 
 
+@few
 @given(
     start=st.floats(1e-3, 1.0),
     end_frac=st.floats(0.0, 0.5),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,18 +11,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrsched as ls
-from tests.peers._support import F32, agree, steps
+from tests.peers._support import F32, agree, few, steps
 
 os.environ.setdefault("KERAS_BACKEND", "numpy")  # before keras is first imported
 keras = pytest.importorskip("keras")
 schedules = keras.optimizers.schedules
 
 
-def at(schedule: object) -> object:
-    return lambda t: float(np.asarray(schedule(t)))  # type: ignore[operator]
+def at(schedule: object, ts: list[int]) -> dict[int, float]:
+    """The schedule's values at the steps ``ts``: at once where Keras' formula is vectorized."""
+    f: Any = schedule
+    try:
+        values = np.asarray(f(np.asarray(ts, dtype=np.float64)), dtype=np.float64).tolist()
+    except ValueError:  # PiecewiseConstantDecay, CosineDecay with a warmup: one step at a time
+        values = [float(np.asarray(f(t))) for t in ts]
+    return dict(zip(ts, values, strict=True))
 
 
 @pytest.mark.parametrize("t_mul", [1.0, 2.0])
+@few
 @given(
     lr=st.floats(1e-3, 1.0),
     first=st.integers(2, 300),
@@ -38,9 +46,10 @@ def test_cosine_decay_restarts_decaying_peaks_over_a_fixed_floor(
     ours = lr * alpha + lr * (1 - alpha) * cycles
     restarts = [first * (t_mul**i - 1) / (t_mul - 1) if t_mul != 1 else first * i for i in range(6)]
     ts = steps(int(restarts[-1]) + 2, *restarts, far=(10**4, 10**5))
-    agree(ours, at(peer), ts, rel=F32, floor=1e-6)
+    agree(ours, at(peer, ts), ts, rel=F32, floor=1e-6)
 
 
+@few
 @given(
     lr=st.floats(1e-3, 1.0),
     decay_steps=st.integers(1, 300),
@@ -56,10 +65,18 @@ def test_polynomial_decay_cycle(lr: float, decay_steps: int, end_frac: float, po
     length = ls.shift(decay_steps + ls.staircase(ls.time(), decay_steps), 1)
     ours = ls.compose(ls.polynomial(1, power=power, start=lr, end=end), ls.time() / length)
     ts = steps(6 * decay_steps + 2, *range(0, 6 * decay_steps + 1, decay_steps))
-    agree(ours, at(peer), ts, rel=F32, floor=1e-6)
+
+    def slack(t: int) -> float:
+        # Keras rounds p = t / length to float32 (a relative 2**-24); near the end of a cycle
+        # 1 - p is small and (1 - p) ** power amplifies that by power * (1 - p) ** (power - 1).
+        p = float(t / length(t))
+        return 4 * 2.0**-24 * p * power * (lr - end) * max(1 - p, 2.0**-24) ** (power - 1)
+
+    agree(ours, at(peer, ts), ts, rel=F32, floor=1e-6, slack=slack)
 
 
 @pytest.mark.parametrize("staircase", [False, True])
+@few
 @given(lr=st.floats(1e-3, 1.0), decay_steps=st.integers(1, 200), rate=st.floats(0.01, 5.0))
 def test_inverse_time_decay(staircase: bool, lr: float, decay_steps: int, rate: float) -> None:
     # lr / (1 + rate * t / decay_steps); staircase=True floors t / decay_steps: the same shape,
@@ -68,7 +85,7 @@ def test_inverse_time_decay(staircase: bool, lr: float, decay_steps: int, rate: 
     smooth = lr / (1 + rate * ls.time() / decay_steps)
     ours = ls.staircase(smooth, decay_steps) if staircase else smooth
     ts = steps(5 * decay_steps + 2, *range(0, 5 * decay_steps + 1, decay_steps))
-    agree(ours, at(peer), ts, rel=F32, floor=1e-7)
+    agree(ours, at(peer, ts), ts, rel=F32, floor=1e-7)
 
 
 # -- the rest of the migration page's Keras table --------------------------------------------
@@ -107,4 +124,5 @@ def test_inverse_time_decay(staircase: bool, lr: float, decay_steps: int, rate: 
     ids=["exponential", "staircase", "piecewise", "polynomial", "cosine", "cosine_warmup"],
 )
 def test_migration_table(peer: object, ours: ls.Schedule, ends: tuple[int, ...]) -> None:
-    agree(ours, at(peer), steps(max(ends) + 3, *ends), rel=F32, floor=1e-7)
+    ts = steps(max(ends) + 3, *ends)
+    agree(ours, at(peer, ts), ts, rel=F32, floor=1e-7)

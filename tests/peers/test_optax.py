@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrsched as ls
-from tests.peers._support import agree, steps
+from tests.peers._support import agree, few, steps
 
 jax = pytest.importorskip("jax")
 optax = pytest.importorskip("optax")
@@ -33,6 +33,7 @@ def test_cosine_decay_with_exponent_1_5() -> None:
     agree(cosine_decay(0.1, 1000, 0.0, 1.5), values(peer, ts), ts)
 
 
+@few
 @given(
     init=st.floats(1e-5, 10.0),
     decay_steps=st.integers(1, 3000),
@@ -47,6 +48,7 @@ def test_cosine_decay_with_a_floor_and_an_exponent(
     agree(cosine_decay(init, decay_steps, alpha, exponent), values(peer, ts), ts)
 
 
+@few
 @given(
     peak=st.floats(1e-4, 1.0),
     warmup=st.integers(1, 200),

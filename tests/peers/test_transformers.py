@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrsched as ls
-from tests.peers._support import agree, steps
+from tests.peers._support import agree, few, steps
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -53,6 +53,7 @@ def test_wsd_every_warmup_and_decay_type(warmup_type: str, decay_type: str) -> N
     agree(wsd(100, 800, 100, 0.01, warmup_type, decay_type), f, ts)
 
 
+@few
 @given(
     warmup=st.integers(1, 300),
     stable=st.integers(0, 500),
