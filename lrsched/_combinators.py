@@ -49,8 +49,12 @@ class Warmup(Schedule):
         d, peak = self.duration, scalar_function(self.schedule)(0.0)
         later = self.schedule._formula(xp, xp.maximum(t - d, 0.0))
         # The fraction t / d first: (peak - start) * t may overflow, t / d <= 1 cannot.
+        w = ramp_weight(xp, self.shape, t / d)
         with np.errstate(invalid="ignore"):
-            ramp = self.start + (peak - self.start) * ramp_weight(xp, self.shape, t / d)
+            if math.isfinite(peak - self.start):
+                ramp = self.start + (peak - self.start) * w
+            else:  # the rise overflows: the weighted mean of the two ends, which cannot
+                ramp = (1.0 - w) * self.start + w * peak
         return xp.where(t < d, xp.where(xp.isnan(ramp), self.start, ramp), later)
 
     def _spelling(self) -> Call:
@@ -101,6 +105,8 @@ class Warmup(Schedule):
             return warmup_at
         peak = inner(0.0)
         rise = peak - start
+        if not math.isfinite(rise):
+            return super()._scalar()
 
         def fixed_warmup_at(t: float) -> float:
             if t < d:

@@ -200,7 +200,12 @@ class PiecewiseLinear(Schedule):
         width = ts[k] - t0
         # The zero-width pieces (a jump) and the outside are masked: no division by 0.
         fraction = (t - t0) / xp.where(width > 0, width, 1.0)
-        inside = v0 + (vs[k] - v0) * fraction
+        with np.errstate(over="ignore", invalid="ignore"):
+            rise = vs[k] - v0
+            # Where the rise overflows, the weighted mean of the two ends, which cannot.
+            inside = xp.where(
+                xp.isfinite(rise), v0 + rise * fraction, (1.0 - fraction) * v0 + fraction * vs[k]
+            )
         return xp.where(j == 0, vs[0], xp.where(j == len(self.times), vs[-1], inside))
 
     def _spelling(self) -> Call:

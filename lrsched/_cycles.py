@@ -305,14 +305,20 @@ class Cyclic(Schedule):
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
         rise = self.high - self.low
-        # torch's (max_lr - base_lr) * scale; a rise that overflows is taken apart instead.
-        height = rise * scale if math.isfinite(rise) else self.high * scale - self.low * scale
         if self.mode == "triangular":
-            return self.low + height
-        if self.mode == "triangular2":
+            amplitude: Any = 1.0
+        elif self.mode == "triangular2":
             amplitude = 1 / xp.pow(2.0, cycle - 1)
         else:
             amplitude = xp.pow(self.gamma, t)
+        if not math.isfinite(rise):
+            # high - low overflows: the weighted mean of the two ends, which cannot.
+            w = scale * amplitude
+            return (1.0 - w) * self.low + w * self.high
+        # torch's base_lr + (max_lr - base_lr) * scale * amplitude, in torch's order.
+        height = rise * scale
+        if self.mode == "triangular":
+            return self.low + height
         with np.errstate(invalid="ignore"):
             value = self.low + height * amplitude
         return xp.where(xp.isnan(value), self.low, value)
