@@ -592,11 +592,11 @@ class Tanh(Schedule):
 
     def _extrema(self, lattice: Lattice) -> Interval:
         low, high = self.schedule._extrema(lattice)  # tanh never turns back
-        return math.tanh(low), math.tanh(high)
+        return float(np.tanh(low)), float(np.tanh(high))  # the formula's own tanh
 
     def _range(self) -> Interval:
         low, high = self.schedule._range()
-        return math.tanh(low), math.tanh(high)
+        return float(np.tanh(low)), float(np.tanh(high))
 
 
 @constructor

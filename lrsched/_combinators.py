@@ -143,9 +143,7 @@ class Concat(Schedule):
         return xp.asarray(out)
 
     def _spelling(self) -> Call:
-        return call(
-            self, concat, schedules=list(self.pieces), boundaries=list(self.boundaries)
-        )
+        return call(self, concat, schedules=list(self.pieces), boundaries=list(self.boundaries))
 
     def _range(self) -> tuple[float, float]:
         ranges = [p._range() for p in self.pieces]
@@ -343,7 +341,7 @@ def ramp_weight(xp: Any, shape: str, f: Any) -> Any:
     decay ``1 - sqrt(f)`` played backwards (Hugging Face's ``"1-sqrt"`` warmup).
     """
     if shape == "cosine":
-        return 0.5 * (1.0 - xp.cos(np.pi * f))
+        return 0.5 * (1.0 - xp.cos(np.pi * xp.minimum(f, 1.0)))
     if shape == "sqrt":
         return 1.0 - xp.sqrt(1.0 - xp.minimum(f, 1.0))
     return f

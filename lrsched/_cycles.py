@@ -30,7 +30,16 @@ from lrsched._lattice import (
 from lrsched._leaves import Constant
 from lrsched._registry import constructor
 from lrsched._spelling import Call, call, format_number
-from lrsched._validate import at_least, choice, finite, flag, non_negative, positive, schedule, whole
+from lrsched._validate import (
+    at_least,
+    choice,
+    finite,
+    flag,
+    non_negative,
+    positive,
+    schedule,
+    whole,
+)
 
 __all__ = ["cosine_restarts", "cyclic", "one_cycle", "repeat"]
 
@@ -211,13 +220,17 @@ def _restart_points(period: float, growth: float) -> tuple[tuple[float, ...], tu
     count, size = 0, 1  # count = (m**k - 1) / (m - 1) unit cycles before cycle k; size = m**k
     while True:
         try:
-            start = float(whole_period * count) if whole_period is not None else period * float(count)
+            start = (
+                float(whole_period * count) if whole_period is not None else period * float(count)
+            )
         except OverflowError:
             break
         if start > _MAX:
             break
         try:
-            length = float(whole_period * size) if whole_period is not None else period * float(size)
+            length = (
+                float(whole_period * size) if whole_period is not None else period * float(size)
+            )
         except OverflowError:
             length = math.inf
         starts.append(start)
@@ -329,7 +342,10 @@ class Cyclic(Schedule):
     def _range(self) -> tuple[float, float]:
         low, high = min(self.low, self.high), max(self.low, self.high)
         if self.mode == "exp_range" and self.gamma > 1.0:  # the amplitude grows without end
-            return (-math.inf if self.high < self.low else low, math.inf if self.high > self.low else high)
+            return (
+                -math.inf if self.high < self.low else low,
+                math.inf if self.high > self.low else high,
+            )
         return (low, high)
 
     def _parts(self) -> tuple[Part, ...]:

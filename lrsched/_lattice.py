@@ -118,7 +118,9 @@ class Lattice:
     def halves(self) -> tuple[Lattice, Lattice]:
         """The first and the second half (``count >= 2``)."""
         mid = self.count // 2
-        return Lattice(self.start, self.step, mid), Lattice(self.point(mid), self.step, self.count - mid)
+        return Lattice(self.start, self.step, mid), Lattice(
+            self.point(mid), self.step, self.count - mid
+        )
 
 
 @attrs.frozen

@@ -150,7 +150,9 @@ class Plateau(Schedule):
 
         """
         pairs = _history(metrics, times, self.times)
-        p = self._extended([_metric("metric", m, self.mode) for m, _ in pairs], [t for _, t in pairs])
+        p = self._extended(
+            [_metric("metric", m, self.mode) for m, _ in pairs], [t for _, t in pairs]
+        )
         return p._value
 
     def record(self, metric: object, time: object = None) -> Plateau:

@@ -26,6 +26,10 @@ from lrsched._validate import positive, schedule
 __all__ = ["Advance", "Time", "advance", "compose", "staircase", "stretch", "time"]
 
 _MAX = sys.float_info.max
+_DIRECT = 1 << 16
+"""Lattices up to this many times are evaluated outright by the maps whose mapped lattice is
+not the same floats as their formula's times (``t / factor``, ``t + skip``); longer ones ask
+the child about the mapped lattice, exact up to the last bit of that map."""
 _INF = math.inf
 Interval = tuple[float, float]
 
@@ -107,6 +111,8 @@ class Stretch(Schedule):
         return [b * f for b in _listed(self.schedule._breakpoints(end / f))]
 
     def _extrema(self, lattice: Lattice) -> Interval:
+        if lattice.count <= _DIRECT:
+            return every_point(self, lattice, "")
         return self.schedule._extrema(lattice.scaled(self.factor))
 
     def _range(self) -> Interval:
@@ -145,6 +151,8 @@ def stretch(s: Schedule, factor: float) -> Schedule:
         s, f = s.schedule, s.factor * f
     if f == 1.0 or isinstance(s, Constant):
         return s
+    if isinstance(s, Time):  # the time stretched is time() / factor: one tree
+        return s / f
     if not math.isfinite(f):
         msg = f"the combined stretch factor must be finite (got {f!r})"
         raise ScheduleError(msg)
@@ -177,8 +185,12 @@ class Advance(Schedule):
         return [b - a for b in _listed(self.schedule._breakpoints(end + a)) if b > a]
 
     def _extrema(self, lattice: Lattice) -> Interval:
-        moved = Lattice(lattice.start + self.skip, lattice.step, lattice.count)
-        return self.schedule._extrema(moved)
+        exact = (lattice.start + self.skip).is_integer() and lattice.step.is_integer()
+        if not exact and lattice.count <= _DIRECT:
+            return every_point(self, lattice, "")
+        return self.schedule._extrema(
+            Lattice(lattice.start + self.skip, lattice.step, lattice.count)
+        )
 
     def _range(self) -> Interval:
         return self.schedule._range()
@@ -198,6 +210,8 @@ def advance(s: Schedule, skip: float) -> Schedule:
         s, skip = s.schedule, s.skip + skip
     if isinstance(s, Constant):
         return s
+    if isinstance(s, Time):  # the time advanced is time() + skip: one tree
+        return skip + s
     return Advance(s, skip)
 
 
@@ -362,6 +376,7 @@ def compose(s: Schedule, clock: Schedule) -> Schedule:
 
     """
     from lrsched._arithmetic import Quotient, Sum  # noqa: PLC0415 (arithmetic imports this)
+    from lrsched._combinators import Product  # noqa: PLC0415 (combinators import this module)
 
     s = schedule("s", s)
     clock = schedule("clock", clock)
@@ -372,15 +387,20 @@ def compose(s: Schedule, clock: Schedule) -> Schedule:
             f"[{format_number(low)}, {format_number(high)}] (a schedule starts at t = 0)"
         )
         raise ScheduleError(msg)
-    if isinstance(s, Compose):
-        return compose(s.schedule, compose(s.clock, clock))
     if isinstance(clock, Time) or isinstance(s, Constant):
         return s
+    if isinstance(s, Time):
+        return clock
     if isinstance(clock, Constant):
         return Constant(s(clock.value))
     if isinstance(clock, Quotient) and isinstance(clock.numerator, Time):
         if isinstance(clock.denominator, Constant):
             return stretch(s, clock.denominator.value)
+    if isinstance(clock, Product) and clock.factors == (Time(),) and clock.scale > 0.0:
+        if math.frexp(clock.scale)[0] == 0.5:  # t * 2**-k is exactly t / 2**k
+            return stretch(s, 1.0 / clock.scale)
     if isinstance(clock, Sum) and clock.terms == (Time(),) and clock.offset > 0.0:
         return advance(s, clock.offset)
+    if isinstance(s, Compose):
+        return compose(s.schedule, compose(s.clock, clock))
     return Compose(s, clock)

@@ -574,7 +574,9 @@ class _Converter:
         if eta == 0.0:
             shape = cosine_restarts(period, growth=mult)
             return [product(b, shape) for b in bases]
-        return [_built(where, cosine_restarts, period, growth=mult, start=b, end=eta) for b in bases]
+        return [
+            _built(where, cosine_restarts, period, growth=mult, start=b, end=eta) for b in bases
+        ]
 
     def cyclic(self, s: Any, where: str) -> list[Schedule]:
         lows = self.base_lrs(s, where)

@@ -260,7 +260,9 @@ def test_one_cycle_torch_reference_cosine() -> None:
 def test_one_cycle_holds_its_final_value_past_the_end() -> None:
     for anneal in ("cos", "linear"):
         for three_phase in (False, True):
-            s = ls.one_cycle(100, 0.1, shape="cosine" if anneal == "cos" else anneal, three_phase=three_phase)
+            s = ls.one_cycle(
+                100, 0.1, shape="cosine" if anneal == "cos" else anneal, three_phase=three_phase
+            )
             final = s(99)
             assert close(final, 0.1 / 25 / 1e4)
             for t in (99.5, 100, 101, 10**9, 1e300):
