@@ -26,8 +26,8 @@ from lrsched._core import Schedule
 from lrsched._curves import cosine, inverse_sqrt, linear, piecewise_linear, polynomial
 from lrsched._cycles import cosine_restarts, cyclic, one_cycle, repeat
 from lrsched._errors import ScheduleError
-from lrsched._noise import noise
 from lrsched._leaves import constant, exponential, function, milestones, multiplicative, step
+from lrsched._noise import noise
 from lrsched._parse import ParseError, parse
 from lrsched._plateau import plateau
 from lrsched._recipes import shift, warmup_stable_decay

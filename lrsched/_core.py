@@ -37,7 +37,7 @@ import numbers
 import reprlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -257,33 +257,38 @@ class Schedule(abc.ABC):
     # simplify exactly as the constructors do.
 
     def __add__(self, other: object) -> Schedule:
-        return _binary("add", self, other)
+        return cast("Schedule", _binary("add", self, other))
 
     def __radd__(self, other: object) -> Schedule:
-        return _binary("add", other, self, number_left=True)
+        return cast("Schedule", _binary("add", other, self, number_left=True))
 
     def __sub__(self, other: object) -> Schedule:
-        negated = -other if _is_real(other) else other * -1 if isinstance(other, Schedule) else None
-        return NotImplemented if negated is None else _binary("add", self, negated)
+        if isinstance(other, Schedule):
+            return cast("Schedule", _binary("add", self, -other))
+        if _is_real(other):
+            return cast("Schedule", _binary("add", self, -float(other)))  # type: ignore[arg-type]  # a Real
+        return NotImplemented
 
     def __rsub__(self, other: object) -> Schedule:
-        return _binary("add", other, -1 * self, number_left=True)
+        return cast("Schedule", _binary("add", other, -self, number_left=True))
 
     def __neg__(self) -> Schedule:
-        return CONSTRUCTORS["product"](-1.0, self)  # type: ignore[no-any-return]
+        negated: Schedule = CONSTRUCTORS["product"](-1.0, self)
+        return negated
 
     def __pos__(self) -> Schedule:
         return self
 
     def __truediv__(self, other: object) -> Schedule:
-        return _binary("divide", self, other)
+        return cast("Schedule", _binary("divide", self, other))
 
     def __rtruediv__(self, other: object) -> Schedule:
-        return _binary("divide", other, self, number_left=True)
+        return cast("Schedule", _binary("divide", other, self, number_left=True))
 
     def __pow__(self, other: object) -> Schedule:
         if _is_real(other):
-            return CONSTRUCTORS["power"](self, other)  # type: ignore[no-any-return]
+            powered: Schedule = CONSTRUCTORS["power"](self, other)
+            return powered
         return NotImplemented
 
 

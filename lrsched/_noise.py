@@ -241,7 +241,7 @@ def noise(
         >>> import lrsched as ls
         >>> n = ls.noise(0.67, seed=42)
         >>> round(n(0), 6), round(n(0.5), 6), round(n(1), 6)
-        (0.33669, 0.33669, 0.128809)
+        (0.33669, 0.33669, -0.648401)
         >>> s = ls.cosine(100) * (1 + n)
 
     """

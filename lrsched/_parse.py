@@ -24,15 +24,15 @@ Meaning: exactly Python's. For every text that :func:`parse` accepts,
 operation on numbers is a number; the exponent of ``**`` is a number), numbers must be finite.
 
 The front end (:func:`read`) turns a text into a small tree of :class:`Call`, :class:`Mul` and
-:class:`Arith` nodes over plain values; :func:`build` calls the constructors. :mod:`lrsched._serialize` reuses
-the front end to turn ``repr(s)`` into a dict, so the two forms share one vocabulary.
+:class:`Arith` nodes over plain values; :func:`build` calls the constructors.
+:mod:`lrsched._serialize` reuses the front end to turn ``repr(s)`` into a dict, so the two
+forms share one vocabulary.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import functools
 import inspect
 import io
 import math
@@ -43,16 +43,16 @@ from typing import TypeAlias
 import attrs
 
 from lrsched._core import Schedule
+from lrsched._errors import ScheduleError
 from lrsched._registry import CONSTRUCTORS
 from lrsched._spelling import signature
-from lrsched._errors import ScheduleError
 
 __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_LITERAL",
-    "Call",
     "Arith",
+    "Call",
     "Mul",
     "ParseError",
     "build",
@@ -162,8 +162,11 @@ class Mul:
 
 @attrs.frozen
 class Arith:
-    """``a + b``, ``a - b``, ``a / b``, ``a ** b`` or ``-a`` (``op`` "neg") with a schedule among
-    its operands; built with Python's operators, so it means what it means in Python."""
+    """``a + b``, ``a - b``, ``a / b``, ``a ** b`` or ``-a`` with a schedule among its operands.
+
+    ``op`` is the operator (``"neg"`` for ``-a``); :func:`build` applies Python's own operator,
+    so the text means what it means in Python.
+    """
 
     op: str
     operands: tuple[Value, ...]
@@ -186,7 +189,8 @@ def parse(text: str) -> Schedule:
 
     Safe on untrusted text: nothing is evaluated. Only the library's constructors, finite
     numbers, short strings, ``True``/``False``/``None``, lists, tuples, keyword arguments, unary
-    ``-``/``+`` and ``+ - * / **`` are accepted, and whatever is accepted means what it means in Python:
+    ``-``/``+`` and ``+ - * / **`` are accepted, and whatever is accepted means what it means in
+    Python:
     ``parse(text) == eval(text, vars(lrsched))``. For every schedule that does not wrap a Python
     callable, ``parse(repr(s)) == s``.
 
@@ -257,7 +261,7 @@ def read(text: str) -> Value:
     return _Reader(text).read()
 
 
-def build(value: Value, text: str = "") -> object:
+def build(value: Value, text: str = "") -> object:  # noqa: PLR0911 (one return per kind of value)
     """Call the constructors of a tree made by :func:`read`; errors point into ``text``."""
     if isinstance(value, Call):
         args = [build(a, text) for a in value.args]
@@ -457,7 +461,7 @@ class _Reader:
             end = self.offset(lineno, max(0, error.end_offset - 1), utf8=False)
         return self.fail(message, start, end)
 
-    def node(self, node: ast.expr, depth: int) -> Value:  # noqa: C901, PLR0912 (one branch per kind of node)
+    def node(self, node: ast.expr, depth: int) -> Value:  # noqa: C901, PLR0911, PLR0912 (a branch per kind of node)
         if depth > MAX_DEPTH:
             msg = f"expression is too deeply nested (at most {MAX_DEPTH} levels)"
             raise self.fail(msg, *self.span(node))
@@ -590,27 +594,35 @@ class _Reader:
         start, end = self.span(node)
         if isinstance(left, Call | Mul | Arith) or isinstance(right, Call | Mul | Arith):
             if op == "**" and not _is_number(right):
-                raise self.fail("the exponent of ** must be a number", *self.span(node.right))
+                msg = "the exponent of ** must be a number"
+                raise self.fail(msg, *self.span(node.right))
             return Arith(op, (left, right), start, end)
         return self.number(op, left, right, start, end)
 
     def number(self, op: str, left: Value, right: Value, start: int, end: int) -> Value:
         """``left op right`` for two numbers, as Python computes it, within float range."""
-        if op == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
-            if abs(left) > 1 and right * abs(left).bit_length() > _MAX_POWER_BITS:
-                raise self.fail("number is out of range", start, end)
+        out_of_range = self.fail("number is out of range", start, end)
+        if (
+            op == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and right * abs(left).bit_length() > _MAX_POWER_BITS
+        ):
+            raise out_of_range
         try:
             result = _APPLY[op](left, right)
         except ZeroDivisionError:
-            raise self.fail("division by zero", start, end) from None
+            msg = "division by zero"
+            raise self.fail(msg, start, end) from None
         except OverflowError:
-            raise self.fail("number is out of range", start, end) from None
+            raise out_of_range from None
         if isinstance(result, complex):
-            raise self.fail("the result is not a real number", start, end)
-        if isinstance(result, int) and result.bit_length() > _LARGEST_INT_BITS:
-            raise self.fail("number is out of range", start, end)
-        if isinstance(result, float) and not math.isfinite(result):
-            raise self.fail("number is out of range", start, end)
+            msg = "the result is not a real number"
+            raise self.fail(msg, start, end)
+        too_big = isinstance(result, int) and result.bit_length() > _LARGEST_INT_BITS
+        if too_big or (isinstance(result, float) and not math.isfinite(result)):
+            raise out_of_range
         return result  # type: ignore[no-any-return]
 
     def product(self, node: ast.BinOp, depth: int) -> Value:

@@ -18,10 +18,10 @@ from lrsched._combinators import RAMP_SHAPES, concat
 from lrsched._combinators import warmup as warmup_
 from lrsched._core import ScalarFunction, Schedule, scalar_function
 from lrsched._curves import cosine, linear
+from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part
 from lrsched._leaves import constant
 from lrsched._registry import CONSTRUCTORS, constructor
-from lrsched._errors import ScheduleError
 from lrsched._spelling import Call, call, format_number
 from lrsched._timemaps import advance
 from lrsched._validate import choice, finite, non_negative, positive, schedule
@@ -96,7 +96,6 @@ def shift(s: Schedule, delay: float, *, before: float | None = None) -> Schedule
         (shift(cosine(10), -5), 0.5, 0.0)
 
     """
-
     s = schedule("s", s)
     delay = finite("delay", delay)
     wait = None if before is None else finite("before", before)
@@ -153,7 +152,6 @@ def warmup_stable_decay(  # noqa: PLR0913 (three durations and three shape optio
         (0.5, 1.0, 1.0, 0.5, 0.0)
 
     """
-
     warmup = non_negative("warmup", warmup)
     stable = non_negative("stable", stable)
     decay = positive("decay", decay)

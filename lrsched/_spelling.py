@@ -127,8 +127,8 @@ def text(spelling: Spelling) -> str:
     """The expression for ``spelling``, as Python would read it."""
     if isinstance(spelling, Infix):
         out = ""
-        for i, operand in enumerate(spelling.operands):
-            op = spelling.op
+        for i, given in enumerate(spelling.operands):
+            op, operand = spelling.op, given
             inner = _spelling_of(operand)
             if i and op == "+" and isinstance(inner, Infix) and _negative_scale(inner):
                 op, operand = "-", _negated(inner)  # a + -2 * b is written a - 2 * b

@@ -1,5 +1,7 @@
-"""Maps of time: a schedule read at another time. The time itself, stretch, a negative shift
-(run from part-way), staircase, and composition with a clock that is itself a schedule.
+"""Maps of time: a schedule read at another time.
+
+The time itself, stretch, a negative shift (run from part-way), staircase, and composition with
+a clock that is itself a schedule.
 
 A time map changes *when* its child is read, never its values, so its range is its child's.
 Times a map produces are kept finite (an overflowing clock reads as the largest float, the
@@ -8,6 +10,7 @@ far future), so the child is only ever evaluated at valid times.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 from typing import Any, final
@@ -35,7 +38,8 @@ Interval = tuple[float, float]
 
 
 def _listed(points: Any) -> list[float]:
-    return np.asarray(points, dtype=np.float64).ravel().tolist()  # type: ignore[no-any-return]
+    listed: list[float] = np.asarray(points, dtype=np.float64).ravel().tolist()
+    return listed
 
 
 @final
@@ -142,13 +146,14 @@ def stretch(s: Schedule, factor: float) -> Schedule:
         >>> import lrsched as ls
         >>> s = ls.stretch(ls.exponential(0.5), 10)    # 0.5 ** (t / 10): optax, Keras
         >>> s(10), s(25)
-        (0.5, 0.17677669529663687)
+        (0.5, 0.1767766952966369)
 
     """
     s = schedule("s", s)
     f = positive("factor", factor)
     if isinstance(s, Stretch):
-        s, f = s.schedule, s.factor * f
+        f *= s.factor
+        s = s.schedule
     if f == 1.0 or isinstance(s, Constant):
         return s
     if isinstance(s, Time):  # the time stretched is time() / factor: one tree
@@ -207,7 +212,8 @@ class Advance(Schedule):
 def advance(s: Schedule, skip: float) -> Schedule:
     """`s(t + skip)` for `skip > 0`: what `shift(s, -skip)` builds (advances fuse)."""
     if isinstance(s, Advance):
-        s, skip = s.schedule, s.skip + skip
+        skip += s.skip
+        s = s.schedule
     if isinstance(s, Constant):
         return s
     if isinstance(s, Time):  # the time advanced is time() + skip: one tree
@@ -316,7 +322,7 @@ class Compose(Schedule):
         cuts = sorted({0.0, *(b for b in _listed(self.clock._breakpoints(end)) if 0 < b < end)})
         out = [c for c in cuts if c > 0.0]
         edges = [*cuts, end]
-        for a, b in zip(edges, edges[1:], strict=False):
+        for a, b in itertools.pairwise(edges):
             last = math.nextafter(b, -_INF)
             ca, cb = clock(a), clock(last)
             low, high = min(ca, cb), max(ca, cb)
@@ -375,9 +381,6 @@ def compose(s: Schedule, clock: Schedule) -> Schedule:
         stretch(cosine(100), 4)
 
     """
-    from lrsched._arithmetic import Quotient, Sum  # noqa: PLC0415 (arithmetic imports this)
-    from lrsched._combinators import Product  # noqa: PLC0415 (combinators import this module)
-
     s = schedule("s", s)
     clock = schedule("clock", clock)
     low, high = clock._range()
@@ -393,14 +396,26 @@ def compose(s: Schedule, clock: Schedule) -> Schedule:
         return clock
     if isinstance(clock, Constant):
         return Constant(s(clock.value))
-    if isinstance(clock, Quotient) and isinstance(clock.numerator, Time):
-        if isinstance(clock.denominator, Constant):
-            return stretch(s, clock.denominator.value)
-    if isinstance(clock, Product) and clock.factors == (Time(),) and clock.scale > 0.0:
-        if math.frexp(clock.scale)[0] == 0.5:  # t * 2**-k is exactly t / 2**k
-            return stretch(s, 1.0 / clock.scale)
-    if isinstance(clock, Sum) and clock.terms == (Time(),) and clock.offset > 0.0:
-        return advance(s, clock.offset)
+    mapped = _plain_map(s, clock)
+    if mapped is not None:
+        return mapped
     if isinstance(s, Compose):
         return compose(s.schedule, compose(s.clock, clock))
     return Compose(s, clock)
+
+
+def _plain_map(s: Schedule, clock: Schedule) -> Schedule | None:
+    """``stretch`` or ``shift`` of ``s`` if ``clock`` is ``time() / f`` or ``time() + a``."""
+    from lrsched._arithmetic import Quotient, Sum  # noqa: PLC0415 (arithmetic imports this)
+    from lrsched._combinators import Product  # noqa: PLC0415 (combinators import this module)
+
+    if isinstance(clock, Quotient) and isinstance(clock.numerator, Time):
+        return (
+            stretch(s, clock.denominator.value) if isinstance(clock.denominator, Constant) else None
+        )
+    # t * 2**-k is exactly t / 2**k; a Product's scale is never 0.
+    if isinstance(clock, Product) and clock.factors == (Time(),) and clock.scale > 0.0:
+        return stretch(s, 1.0 / clock.scale) if math.frexp(clock.scale)[0] == 0.5 else None
+    if isinstance(clock, Sum) and clock.terms == (Time(),) and clock.offset > 0.0:
+        return advance(s, clock.offset)
+    return None

@@ -63,7 +63,8 @@ def test_identities(s: ls.Schedule) -> None:
     assert s / 1 == s
     assert s**1 == s
     assert s**0 == ls.constant(1)
-    assert -(-s) == s
+    assert -1 * (-1 * s) == s
+    assert -s == -1 * s
     assert ls.minimum(s) == s
     assert ls.maximum(s, s) == s
     assert ls.add() == ls.constant(0)
