@@ -516,6 +516,36 @@ def figure_soak(cfg: Config) -> Iterator[Row]:
         "<= 1.5x (the history only)",
         late <= 1.5 * early,
     )
+# -- 7. arithmetic costs no more than a product of the same depth ------------------------------
+
+
+def chain(depth: int, combine: Callable[[ls.Schedule, ls.Schedule], ls.Schedule]) -> ls.Schedule:
+    """``depth`` levels, each a warmup (so that nothing flattens) combined with a new leaf."""
+    s: ls.Schedule = ls.cosine(1000)
+    for i in range(depth):
+        s = combine(ls.warmup(s, 10), ls.linear(1.0, 0.5, 700 + i))
+    return s
+
+
+def figure_arithmetic(cfg: Config) -> Iterator[Row]:
+    for depth in (2, 10):
+        sums, products = chain(depth, lambda a, b: a + b), chain(depth, lambda a, b: a * b)
+        ns: dict[str, Any] = {"sums": sums, "products": products, "t": 5000.5}
+        pair = compare(
+            calibrated("sums(t)", ns, cfg.min_sample_s),
+            calibrated("products(t)", ns, cfg.min_sample_s),
+            cfg.rounds,
+        )
+        yield ratio_row(
+            f"7. {depth}-deep sum, s(t)", "a + b per level", "a * b per level", pair, 1.1
+        )
+        ns["t"] = np.arange(cfg.nested_size, dtype=np.float64)
+        pair = compare(
+            calibrated("sums(t)", ns, 0.0), calibrated("products(t)", ns, 0.0), cfg.heavy_rounds
+        )
+        yield ratio_row(
+            f"7. {depth}-deep sum, vector", "a + b per level", "a * b per level", pair, 1.1
+        )
 
 
 FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
@@ -526,6 +556,7 @@ FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
     "import": figure_import,
     "memory": figure_memory,
     "soak": figure_soak,
+    "arithmetic": figure_arithmetic,
 }
 
 

@@ -9,7 +9,7 @@
   draw MathML themselves, so the site loads no math script and the build fetches nothing.
 - The marker ``<!-- lrsched-api -->`` becomes the API reference: one mkdocstrings entry per name
   in ``lrsched.__all__``, grouped, so a public name added later appears without editing a page.
-- Pages that other parts of the project write (``torch.md``, ``performance.md``) get a short
+- Pages that other parts of the project write (``migration.md``, ``performance.md``) get a short
   placeholder while they do not exist yet, so the navigation always builds.
 """
 
@@ -45,7 +45,7 @@ PLOT_BLOCK = re.compile(
 API_MARKER = "<!-- lrsched-api -->"
 PLOT_DIR = "assets/plots"
 PLACEHOLDERS = {
-    "torch.md": "Migrating from torch",
+    "migration.md": "Migrating from other libraries",
     "performance.md": "Performance",
 }
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lrsched._arithmetic import add, divide, maximum, minimum, power, tanh
 from lrsched._combinators import clamp, concat, product, warmup
 from lrsched._core import Schedule
 from lrsched._curves import cosine, inverse_sqrt, linear, piecewise_linear, polynomial
@@ -28,10 +29,12 @@ from lrsched._cycles import cosine_restarts, cyclic, one_cycle, repeat
 from lrsched._display import plot
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant, exponential, function, milestones, multiplicative, step
+from lrsched._noise import noise
 from lrsched._parse import ParseError, parse
 from lrsched._plateau import plateau
 from lrsched._recipes import shift, warmup_stable_decay
 from lrsched._serialize import from_dict, to_dict
+from lrsched._timemaps import compose, staircase, stretch, time
 
 if TYPE_CHECKING:
     from lrsched.adapter import BoundSchedule, bind
@@ -42,31 +45,42 @@ __all__ = [
     "ParseError",
     "Schedule",
     "ScheduleError",
+    "add",
     "bind",
     "clamp",
+    "compose",
     "concat",
     "constant",
     "cosine",
     "cosine_restarts",
     "cyclic",
+    "divide",
     "exponential",
     "from_dict",
     "from_torch",
     "function",
     "inverse_sqrt",
     "linear",
+    "maximum",
     "milestones",
+    "minimum",
     "multiplicative",
+    "noise",
     "one_cycle",
     "parse",
     "piecewise_linear",
     "plateau",
     "plot",
     "polynomial",
+    "power",
     "product",
     "repeat",
     "shift",
+    "staircase",
     "step",
+    "stretch",
+    "tanh",
+    "time",
     "to_dict",
     "warmup",
     "warmup_stable_decay",

@@ -22,9 +22,9 @@ from lrsched._lattice import Lattice, Part, branch_and_bound, extrema_by_cuts, m
 from lrsched._leaves import Constant
 from lrsched._registry import constructor
 from lrsched._spelling import Call, Infix, call, format_number
-from lrsched._validate import finite, non_negative, schedule, sorted_points
+from lrsched._validate import choice, finite, non_negative, schedule, sorted_points
 
-__all__ = ["PRODUCT", "clamp", "concat", "product", "warmup"]
+__all__ = ["PRODUCT", "RAMP_SHAPES", "clamp", "concat", "product", "ramp_weight", "warmup"]
 
 PRODUCT = 2
 """The precedence of ``*`` in spellings (``+`` is 1): operands of lower precedence get ()."""
@@ -38,28 +38,38 @@ def _zero_wins(value: Any, xp: Any) -> Any:
 @final
 @attrs.frozen(repr=False)
 class Warmup(Schedule):
-    """A linear ramp from `start` to `s(0)` over `duration`, then `s` on its own clock."""
+    """A ramp of `shape` from `start` to `s(0)` over `duration`, then `s` on its own clock."""
 
     schedule: Schedule
     duration: float
     start: float = 0.0
+    shape: str = "linear"
 
     def _formula(self, xp: Any, t: Any) -> Any:
         d, peak = self.duration, scalar_function(self.schedule)(0.0)
         later = self.schedule._formula(xp, xp.maximum(t - d, 0.0))
         # The fraction t / d first: (peak - start) * t may overflow, t / d <= 1 cannot.
+        w = ramp_weight(xp, self.shape, t / d)
         with np.errstate(invalid="ignore"):
-            ramp = self.start + (peak - self.start) * (t / d)
+            if math.isfinite(peak - self.start):
+                ramp = self.start + (peak - self.start) * w
+            else:  # the rise overflows: the weighted mean of the two ends, which cannot
+                ramp = (1.0 - w) * self.start + w * peak
         return xp.where(t < d, xp.where(xp.isnan(ramp), self.start, ramp), later)
 
     def _spelling(self) -> Call:
         return call(self, warmup, s=self.schedule)
 
+    def _range(self) -> tuple[float, float]:
+        low, high = self.schedule._range()
+        return (min(low, self.start), max(high, self.start))
+
     def _parts(self) -> tuple[Part, ...]:
         return (Part(self.schedule, self.duration, math.inf, self.duration),)
 
     def _remark(self, offset: float) -> str:
-        return f"linear ramp on [{format_number(offset)}, {format_number(offset + self.duration)})"
+        span = f"[{format_number(offset)}, {format_number(offset + self.duration)})"
+        return f"{self.shape} ramp on {span}"
 
     def _breakpoints(self, end: float) -> list[float]:
         d = self.duration
@@ -71,13 +81,15 @@ class Warmup(Schedule):
         found = []
         ramp = lattice.within(0.0, self.duration)
         if ramp is not None:
-            found.append(extrema_by_cuts(self, ramp, ()))  # a straight line
+            found.append(extrema_by_cuts(self, ramp, ()))  # a monotone ramp
         later = lattice.within(self.duration, math.inf)
         if later is not None:
             found.append(self.schedule._extrema(later.shifted(self.duration)))
         return merge_all(found)
 
     def _scalar(self) -> ScalarFunction:
+        if self.shape != "linear":
+            return super()._scalar()
         inner = scalar_function(self.schedule)
         d, start = self.duration, self.start
         opaque = self.schedule.opaque
@@ -93,6 +105,8 @@ class Warmup(Schedule):
             return warmup_at
         peak = inner(0.0)
         rise = peak - start
+        if not math.isfinite(rise):
+            return super()._scalar()
 
         def fixed_warmup_at(t: float) -> float:
             if t < d:
@@ -130,6 +144,10 @@ class Concat(Schedule):
 
     def _spelling(self) -> Call:
         return call(self, concat, schedules=list(self.pieces), boundaries=list(self.boundaries))
+
+    def _range(self) -> tuple[float, float]:
+        ranges = [p._range() for p in self.pieces]
+        return (min(lo for lo, _ in ranges), max(hi for _, hi in ranges))
 
     def _parts(self) -> tuple[Part, ...]:
         ends = (*self.boundaries, math.inf)
@@ -200,6 +218,12 @@ class Clamp(Schedule):
     def _spelling(self) -> Call:
         return call(self, clamp, s=self.schedule)
 
+    def _range(self) -> tuple[float, float]:
+        low, high = self.schedule._range()
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
+        return (min(max(low, lo), hi), min(max(high, lo), hi))
+
     def _parts(self) -> tuple[Part, ...]:
         return (Part(self.schedule),)
 
@@ -252,6 +276,12 @@ class Product(Schedule):
         operands = self.factors if self.scale == 1.0 else (self.scale, *self.factors)
         return Infix("*", "product", operands, PRODUCT)
 
+    def _range(self) -> tuple[float, float]:
+        bounds = (self.scale, self.scale)
+        for factor in self.factors:
+            bounds = _times(bounds, factor._range())
+        return bounds
+
     def _parts(self) -> tuple[Part, ...]:
         return tuple(Part(f) for f in self.factors)
 
@@ -300,6 +330,23 @@ class Product(Schedule):
         return product_at
 
 
+RAMP_SHAPES = ("linear", "cosine", "sqrt")
+"""Ramp shapes: each a decay shape played backwards (see :func:`ramp_weight`)."""
+
+
+def ramp_weight(xp: Any, shape: str, f: Any) -> Any:
+    """How far a ramp of ``shape`` has gone at fraction ``f`` of its duration (0 to 1).
+
+    ``linear``: ``f``; ``cosine``: ``(1 - cos(pi f)) / 2``; ``sqrt``: ``1 - sqrt(1 - f)``, the
+    decay ``1 - sqrt(f)`` played backwards (Hugging Face's ``"1-sqrt"`` warmup).
+    """
+    if shape == "cosine":
+        return 0.5 * (1.0 - xp.cos(np.pi * xp.minimum(f, 1.0)))
+    if shape == "sqrt":
+        return 1.0 - xp.sqrt(1.0 - xp.minimum(f, 1.0))
+    return f
+
+
 def _times(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
     """The interval product of two ``(min, max)`` intervals (``0 * inf`` counts as 0)."""
     corners = [x * y if x and y else 0.0 for x in a for y in b]
@@ -315,7 +362,7 @@ def _listed(points: Any) -> list[float]:
 
 
 @constructor
-def warmup(s: Schedule, duration: float, *, start: float = 0.0) -> Schedule:
+def warmup(s: Schedule, duration: float, *, start: float = 0.0, shape: str = "linear") -> Schedule:
     r"""Ramp linearly from `start` up to `s(0)` over `duration`, then run `s` on its own clock.
 
     $$w(t) = \begin{cases} start + (s(0) - start)\, t / duration & t < duration \\
@@ -327,6 +374,9 @@ def warmup(s: Schedule, duration: float, *, start: float = 0.0) -> Schedule:
         s: The schedule to warm up into.
         duration: Length of the ramp, >= 0.
         start: Value at t = 0 (a value, like `linear`'s `start`); keyword-only.
+        shape: `"linear"`, `"cosine"` (`(1 - cos(pi t / duration)) / 2` of the way) or
+            `"sqrt"` (`1 - sqrt(1 - t / duration)`): each the decay of that name played
+            backwards; keyword-only.
 
     Examples:
         >>> import lrsched as ls
@@ -340,9 +390,10 @@ def warmup(s: Schedule, duration: float, *, start: float = 0.0) -> Schedule:
     s = schedule("s", s)
     duration = non_negative("duration", duration)
     start = finite("start", start)
+    shape = choice("shape", shape, RAMP_SHAPES)
     if duration == 0.0:
         return s
-    return Warmup(s, duration, start)
+    return Warmup(s, duration, start, shape)
 
 
 @constructor

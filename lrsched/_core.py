@@ -17,6 +17,11 @@ The facts of a kind:
 - ``_extrema(lattice)``: its exact ``(min, max)`` over a :class:`~lrsched._lattice.Lattice` of
   times, by one of the exact methods of :mod:`lrsched._lattice`.
 - ``_parts()``: its children, each with the window of time it decides and its clock.
+- ``_range()`` (not abstract: the default is the whole real line): an interval that holds
+  every value at every time ``t >= 0``, real times included. Constructors that could produce a
+  NaN or an infinity (a division by a schedule that may be 0, a power of one that may be
+  negative, a clock that may be negative, a sum of terms that may be infinite with opposite
+  signs) refuse by it. A kind that does not state it only makes those checks stricter.
 
 Scalar speed: ``s(t)`` calls a *scalar function* built once per node (:meth:`Schedule._scalar`)
 and cached on it. By default it is the array formula at one time; the kinds on the hot path of
@@ -32,7 +37,7 @@ import numbers
 import reprlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -117,6 +122,10 @@ class Schedule(abc.ABC):
     @abc.abstractmethod
     def _parts(self) -> tuple[Part, ...]:
         """The children, each with the window it decides and its clock (empty for a leaf)."""
+
+    def _range(self) -> tuple[float, float]:
+        """An interval holding every value at every time ``t >= 0`` (default: unbounded)."""
+        return (-_INF, _INF)
 
     def _remark(self, offset: float) -> str:
         """A note for :meth:`describe` (``offset``: where this node's clock starts); none."""
@@ -254,6 +263,56 @@ class Schedule(abc.ABC):
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return CONSTRUCTORS["product"](other, self)  # type: ignore[no-any-return]
         return NotImplemented
+
+    # Arithmetic (lrsched._arithmetic): each operator is its constructor, so the operators
+    # simplify exactly as the constructors do.
+
+    def __add__(self, other: object) -> Schedule:
+        return cast("Schedule", _binary("add", self, other))
+
+    def __radd__(self, other: object) -> Schedule:
+        return cast("Schedule", _binary("add", other, self, number_left=True))
+
+    def __sub__(self, other: object) -> Schedule:
+        if isinstance(other, Schedule):
+            return cast("Schedule", _binary("add", self, -other))
+        if _is_real(other):
+            return cast("Schedule", _binary("add", self, -float(other)))  # type: ignore[arg-type]  # a Real
+        return NotImplemented
+
+    def __rsub__(self, other: object) -> Schedule:
+        return cast("Schedule", _binary("add", other, -self, number_left=True))
+
+    def __neg__(self) -> Schedule:
+        negated: Schedule = CONSTRUCTORS["product"](-1.0, self)
+        return negated
+
+    def __pos__(self) -> Schedule:
+        return self
+
+    def __truediv__(self, other: object) -> Schedule:
+        return cast("Schedule", _binary("divide", self, other))
+
+    def __rtruediv__(self, other: object) -> Schedule:
+        return cast("Schedule", _binary("divide", other, self, number_left=True))
+
+    def __pow__(self, other: object) -> Schedule:
+        if _is_real(other):
+            powered: Schedule = CONSTRUCTORS["power"](self, other)
+            return powered
+        return NotImplemented
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _binary(name: str, left: object, right: object, *, number_left: bool = False) -> Any:
+    """``CONSTRUCTORS[name](left, right)`` if the operands are schedules and numbers."""
+    other = left if number_left else right
+    if isinstance(other, Schedule) or _is_real(other):
+        return CONSTRUCTORS[name](left, right)
+    return NotImplemented
 
 
 def scalar_function(s: Schedule) -> ScalarFunction:

@@ -49,6 +49,10 @@ class _Curve(Schedule):
     def _breakpoints(self, end: float) -> tuple[float, ...] | FloatArray:
         return (self.duration,) if self.duration < end else ()
 
+    def _range(self) -> tuple[float, float]:
+        a, b = self.start, self.end  # type: ignore[attr-defined]  # every curve has both
+        return (min(a, b), max(a, b))
+
     def _extrema(self, lattice: Lattice) -> tuple[float, float]:
         return extrema_by_cuts(self, lattice, (self.duration,))
 
@@ -168,6 +172,9 @@ class InverseSqrt(Schedule):
     def _spelling(self) -> Call:
         return call(self, inverse_sqrt)
 
+    def _range(self) -> tuple[float, float]:
+        return (0.0, 1.0)
+
     def _parts(self) -> tuple[Part, ...]:
         return ()
 
@@ -194,11 +201,19 @@ class PiecewiseLinear(Schedule):
         width = ts[k] - t0
         # The zero-width pieces (a jump) and the outside are masked: no division by 0.
         fraction = (t - t0) / xp.where(width > 0, width, 1.0)
-        inside = v0 + (vs[k] - v0) * fraction
+        with np.errstate(over="ignore", invalid="ignore"):
+            rise = vs[k] - v0
+            # Where the rise overflows, the weighted mean of the two ends, which cannot.
+            inside = xp.where(
+                xp.isfinite(rise), v0 + rise * fraction, (1.0 - fraction) * v0 + fraction * vs[k]
+            )
         return xp.where(j == 0, vs[0], xp.where(j == len(self.times), vs[-1], inside))
 
     def _spelling(self) -> Call:
         return call(self, piecewise_linear, points=list(zip(self.times, self.values, strict=True)))
+
+    def _range(self) -> tuple[float, float]:
+        return (min(self.values), max(self.values))
 
     def _parts(self) -> tuple[Part, ...]:
         return ()

@@ -134,7 +134,15 @@ class Repeat(Schedule):
         return np.array([power(base, c) for c in cycles.tolist()])[index].reshape(i.shape)
 
     def _spelling(self) -> Call:
-        return call(self, repeat, s=self.schedule)
+        return call(self, repeat, s=self.schedule, truncate=False)
+
+    def _range(self) -> tuple[float, float]:
+        low, high = self.schedule._range()
+        if self.gamma < 1.0:  # later cycles shrink towards 0
+            return (min(low, 0.0), max(high, 0.0))
+        if self.gamma > 1.0:
+            return (-math.inf if low < 0.0 else low, math.inf if high > 0.0 else high)
+        return (low, high)
 
     def _parts(self) -> tuple[Part, ...]:
         return (Part(self.schedule, 0.0, math.inf, None),)
@@ -264,6 +272,9 @@ class CosineRestarts(Schedule):
     def _spelling(self) -> Call:
         return call(self, cosine_restarts)
 
+    def _range(self) -> tuple[float, float]:
+        return (min(self.start, self.end), max(self.start, self.end))
+
     def _parts(self) -> tuple[Part, ...]:
         return ()
 
@@ -306,20 +317,35 @@ class Cyclic(Schedule):
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = xp.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
         rise = self.high - self.low
-        # torch's (max_lr - base_lr) * scale; a rise that overflows is taken apart instead.
-        height = rise * scale if math.isfinite(rise) else self.high * scale - self.low * scale
         if self.mode == "triangular":
-            return self.low + height
-        if self.mode == "triangular2":
+            amplitude: Any = 1.0
+        elif self.mode == "triangular2":
             amplitude = 1 / xp.pow(2.0, cycle - 1)
         else:
             amplitude = xp.pow(self.gamma, t)
+        if not math.isfinite(rise):
+            # high - low overflows: the weighted mean of the two ends, which cannot.
+            w = scale * amplitude
+            return (1.0 - w) * self.low + w * self.high
+        # torch's base_lr + (max_lr - base_lr) * scale * amplitude, in torch's order.
+        height = rise * scale
+        if self.mode == "triangular":
+            return self.low + height
         with np.errstate(invalid="ignore"):
             value = self.low + height * amplitude
         return xp.where(xp.isnan(value), self.low, value)
 
     def _spelling(self) -> Call:
         return call(self, cyclic)
+
+    def _range(self) -> tuple[float, float]:
+        low, high = min(self.low, self.high), max(self.low, self.high)
+        if self.mode == "exp_range" and self.gamma > 1.0:  # the amplitude grows without end
+            return (
+                -math.inf if self.high < self.low else low,
+                math.inf if self.high > self.low else high,
+            )
+        return (low, high)
 
     def _parts(self) -> tuple[Part, ...]:
         return ()
@@ -410,6 +436,10 @@ class OneCycle(Schedule):
     def _spelling(self) -> Call:
         return call(self, one_cycle)
 
+    def _range(self) -> tuple[float, float]:
+        values = [v for _, a, b in self._phases for v in (a, b)]
+        return (min(values), max(values))
+
     def _parts(self) -> tuple[Part, ...]:
         return ()
 
@@ -421,11 +451,115 @@ class OneCycle(Schedule):
         return extrema_by_cuts(self, lattice, [e for e, _, _ in self._phases])
 
 
+_MAX_WHOLE_CYCLES = 1_000_000
+"""Most cycles a truncated repeat lists before its start times leave the float range."""
+
+
+def _whole_cycles(period: float, growth: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Starts and lengths of cycles whose lengths are ``int(previous * growth)``: ignite's rule.
+
+    Computed with Python integers (exact) until a start leaves the float range. Lengths grow by
+    at least 1 per cycle (the caller makes sure of that), so they soon grow geometrically.
+    """
+    starts: list[float] = []
+    lengths: list[float] = []
+    start, length = 0, int(period)
+    while start <= _MAX and len(starts) <= _MAX_WHOLE_CYCLES:
+        starts.append(float(start))
+        lengths.append(float(length))
+        start += length
+        grown = length * growth
+        if grown == math.inf:  # the next start is past the float range anyway
+            break
+        length = int(grown)
+    if len(starts) > _MAX_WHOLE_CYCLES:
+        msg = (
+            f"repeat(..., {format_number(period)}, growth={format_number(growth)}, truncate=True) "
+            f"has more than {_MAX_WHOLE_CYCLES} cycles before its start times overflow: "
+            "use a larger growth or period"
+        )
+        raise ScheduleError(msg)
+    return tuple(starts), tuple(lengths)
+
+
+@final
+@attrs.frozen(repr=False)
+class WholeRepeat(Schedule):
+    """`repeat` whose cycle lengths are whole: cycle `i + 1` lasts `int(length_i * growth)`."""
+
+    schedule: Schedule
+    period: float
+    growth: float
+    gamma: float = 1.0
+    _cycles: tuple[tuple[float, ...], tuple[float, ...]] = attrs.field(
+        init=False, eq=False, hash=False
+    )
+
+    @_cycles.default
+    def _lengths(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        return _whole_cycles(self.period, self.growth)
+
+    def _formula(self, xp: Any, t: Any) -> Any:
+        t = np.asarray(t)
+        starts, lengths = (np.asarray(c) for c in self._cycles)
+        i = np.searchsorted(starts, t, side="right") - 1
+        local = (t - starts[i]) / lengths[i] * self.period
+        value = self.schedule._formula(np, local)
+        if self.gamma != 1.0:
+            with np.errstate(over="ignore", under="ignore"):
+                value = value * np.power(self.gamma, i.astype(np.float64))
+        return xp.asarray(value)
+
+    def _spelling(self) -> Call:
+        return call(self, repeat, s=self.schedule, truncate=True)
+
+    def _range(self) -> tuple[float, float]:
+        return Repeat(self.schedule, self.period, 1.0, self.gamma)._range()
+
+    def _parts(self) -> tuple[Part, ...]:
+        return (Part(self.schedule, 0.0, math.inf, None),)
+
+    def _remark(self, offset: float) -> str:
+        return "runs [0, period) of its child in every cycle"
+
+    def _breakpoints(self, end: float) -> list[float]:
+        starts, lengths = self._cycles
+        last = bisect.bisect_left(starts, end)
+        if last > MAX_EVALUATIONS:
+            multiples(self, self.period, end)  # raises: too many to list
+        inner = [b for b in np.asarray(self.schedule._breakpoints(self.period)).ravel().tolist()]
+        out: list[float] = []
+        for begin, length in zip(starts[:last], lengths[:last], strict=True):
+            if begin:
+                out.append(begin)
+            out.extend(begin + b / self.period * length for b in inner if b < self.period)
+        return [b for b in out if b < end]
+
+    def _extrema(self, lattice: Lattice) -> tuple[float, float]:
+        starts, lengths = self._cycles
+        first = bisect.bisect_right(starts, lattice.start) - 1
+        last = bisect.bisect_right(starts, lattice.last) - 1
+        if last - first > MAX_EVALUATIONS // 64:
+            raise _too_many_cycles(self, last - first)
+        found = []
+        for i in range(first, last + 1):
+            begin, length = starts[i], lengths[i]
+            window = lattice.within(begin, begin + length)
+            if window is None:
+                continue
+            low, high = self.schedule._extrema(window.shifted(begin).scaled(length / self.period))
+            scale = power(self.gamma, float(i))
+            found.append((min(low * scale, high * scale), max(low * scale, high * scale)))
+        return merge_all(found)
+
+
 # ------------------------------------------------------------------------------ constructors
 
 
 @constructor
-def repeat(s: Schedule, period: float, *, growth: float = 1.0, gamma: float = 1.0) -> Schedule:
+def repeat(
+    s: Schedule, period: float, *, growth: float = 1.0, gamma: float = 1.0, truncate: bool = False
+) -> Schedule:
     r"""Run `s` over and over: cycle `i` lasts `period * growth**i`, scaled by `gamma**i`.
 
     $$r(t) = \gamma^i\, s\!\left(\frac{t - S_i}{growth^i}\right), \quad
@@ -445,6 +579,10 @@ def repeat(s: Schedule, period: float, *, growth: float = 1.0, gamma: float = 1.
         period: Length of the first cycle, > 0.
         growth: Length ratio of each cycle to the one before, >= 1 (torch's `T_mult`).
         gamma: Scale of each cycle relative to the one before, > 0 (peak decay if < 1).
+        truncate: Make each cycle's length the previous one's times `growth`, truncated to a
+            whole number (ignite's `int(cycle_size * cycle_mult)`); `period` must then be a
+            whole number. Where that changes nothing (a whole `growth`, or lengths that never
+            grow) the result is the plain repeat; keyword-only.
 
     Examples:
         >>> import lrsched as ls
@@ -462,6 +600,12 @@ def repeat(s: Schedule, period: float, *, growth: float = 1.0, gamma: float = 1.
     period = positive("period", period)
     growth = at_least("growth", growth, 1.0)
     gamma = positive("gamma", gamma)
+    if flag("truncate", truncate):
+        period = whole("period", period, 1)
+        if int(period * growth) == period:  # the lengths never grow
+            growth = 1.0
+        elif not growth.is_integer():
+            return WholeRepeat(s, period, growth, gamma)
     if isinstance(s, Constant) and gamma == 1.0:
         return s
     if _is_sgdr(s, period, growth, gamma):

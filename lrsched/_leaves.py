@@ -70,6 +70,9 @@ class Constant(_Monotone):
     def _spelling(self) -> Call:
         return call(self, constant)
 
+    def _range(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
     def _breakpoints(self, end: float) -> tuple[float, ...]:
         return ()
 
@@ -95,6 +98,9 @@ class Step(_Monotone):
 
     def _spelling(self) -> Call:
         return call(self, step)
+
+    def _range(self) -> tuple[float, float]:
+        return (0.0, 1.0) if self.gamma < 1.0 else (1.0, _INF)
 
     def _breakpoints(self, end: float) -> FloatArray:
         return multiples(self, self.size, end)
@@ -128,6 +134,10 @@ class Milestones(_Monotone):
     def _spelling(self) -> Call:
         return call(self, milestones, points=list(self.points))
 
+    def _range(self) -> tuple[float, float]:
+        last = self.gamma ** len(self.points) if self.gamma < 1.0 else _INF
+        return (min(1.0, last), max(1.0, last))
+
     def _breakpoints(self, end: float) -> tuple[float, ...]:
         return self.points
 
@@ -155,6 +165,9 @@ class Exponential(_Monotone):
 
     def _spelling(self) -> Call:
         return call(self, exponential)
+
+    def _range(self) -> tuple[float, float]:
+        return (0.0, 1.0) if self.gamma < 1.0 else (1.0, _INF)
 
     def _breakpoints(self, end: float) -> tuple[float, ...]:
         return ()

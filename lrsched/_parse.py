@@ -4,12 +4,15 @@ The text form is a small subset of Python expressions, read with :mod:`ast` and 
 evaluated: a text is first checked token by token (length, bracket depth, literal sizes), then
 parsed by :func:`ast.parse`, then every node of the tree must be one of an allowlist (calls of
 registered constructors, numbers, strings, ``True``/``False``/``None``, lists, tuples, keyword
-arguments, unary ``-``/``+`` and ``*``). Anything else is refused with its position in the text.
+arguments, unary ``-``/``+`` and the operators ``+ - * / **``). Anything else is refused with its
+position in the text.
 
 Grammar (``NAME`` is a key of :data:`lrsched._registry.CONSTRUCTORS`)::
 
-    expr     := factor ("*" factor)*
-    factor   := ("-" | "+") factor | atom
+    expr     := term (("+" | "-") term)*
+    term     := factor (("*" | "/") factor)*
+    factor   := ("-" | "+") factor | power
+    power    := atom ["**" factor]
     atom     := NUMBER | STRING | "True" | "False" | "None"
               | NAME "(" [args] ")" | "[" [items] "]" | "(" expr ")" | "(" [items] ")"
     args     := arg ("," arg)* [","]      positional arguments before keyword arguments
@@ -17,12 +20,13 @@ Grammar (``NAME`` is a key of :data:`lrsched._registry.CONSTRUCTORS`)::
     items    := expr ("," expr)* [","]
 
 Meaning: exactly Python's. For every text that :func:`parse` accepts,
-``parse(text) == eval(text, vars(lrsched))``. ``*`` multiplies numbers and schedules (a product
-of numbers is a number), unary signs apply to numbers only, numbers must be finite.
+``parse(text) == eval(text, vars(lrsched))``. The operators take numbers and schedules (an
+operation on numbers is a number; the exponent of ``**`` is a number), numbers must be finite.
 
-The front end (:func:`read`) turns a text into a small tree of :class:`Call` and :class:`Mul`
-nodes over plain values; :func:`build` calls the constructors. :mod:`lrsched._serialize` reuses
-the front end to turn ``repr(s)`` into a dict, so the two forms share one vocabulary.
+The front end (:func:`read`) turns a text into a small tree of :class:`Call`, :class:`Mul` and
+:class:`Arith` nodes over plain values; :func:`build` calls the constructors.
+:mod:`lrsched._serialize` reuses the front end to turn ``repr(s)`` into a dict, so the two
+forms share one vocabulary.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_LITERAL",
+    "Arith",
     "Call",
     "Mul",
     "ParseError",
@@ -66,7 +71,9 @@ MAX_LITERAL = 100
 
 _LARGEST_INT_BITS = 1000  # larger integers could not become a float
 
-Value: TypeAlias = "int | float | str | bool | list[Value] | tuple[Value, ...] | Call | Mul | None"
+Value: TypeAlias = (
+    "int | float | str | bool | list[Value] | tuple[Value, ...] | Call | Mul | Arith | None"
+)
 """What :func:`read` produces: plain values, and calls and products still to be built."""
 
 
@@ -153,12 +160,37 @@ class Mul:
     end: int = attrs.field(eq=False)
 
 
+@attrs.frozen
+class Arith:
+    """``a + b``, ``a - b``, ``a / b``, ``a ** b`` or ``-a`` with a schedule among its operands.
+
+    ``op`` is the operator (``"neg"`` for ``-a``); :func:`build` applies Python's own operator,
+    so the text means what it means in Python.
+    """
+
+    op: str
+    operands: tuple[Value, ...]
+    start: int = attrs.field(eq=False)
+    end: int = attrs.field(eq=False)
+
+
+_ARITH = {ast.Add: "+", ast.Sub: "-", ast.Div: "/", ast.Pow: "**"}
+_APPLY = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+_MAX_POWER_BITS = 4096  # an integer power of integers is computed only if this small
+
+
 def parse(text: str) -> Schedule:
     """Read a schedule from its text form, the expression that ``repr`` prints.
 
     Safe on untrusted text: nothing is evaluated. Only the library's constructors, finite
     numbers, short strings, ``True``/``False``/``None``, lists, tuples, keyword arguments, unary
-    ``-``/``+`` and ``*`` are accepted, and whatever is accepted means what it means in Python:
+    ``-``/``+`` and ``+ - * / **`` are accepted, and whatever is accepted means what it means in
+    Python:
     ``parse(text) == eval(text, vars(lrsched))``. For every schedule that does not wrap a Python
     callable, ``parse(repr(s)) == s``.
 
@@ -190,7 +222,7 @@ def parse(text: str) -> Schedule:
 
     """
     value = read(text)
-    if not isinstance(value, Call | Mul):
+    if not isinstance(value, Call | Mul | Arith):
         if _is_number(value):
             msg = f"expected a schedule, got the number {value!r}"
             msg += f"; write constant({value!r}) for a constant schedule"
@@ -229,12 +261,20 @@ def read(text: str) -> Value:
     return _Reader(text).read()
 
 
-def build(value: Value, text: str = "") -> object:
+def build(value: Value, text: str = "") -> object:  # noqa: PLR0911 (one return per kind of value)
     """Call the constructors of a tree made by :func:`read`; errors point into ``text``."""
     if isinstance(value, Call):
         args = [build(a, text) for a in value.args]
         kwargs = {name: build(v, text) for name, v in value.kwargs}
         return _call(value, args, kwargs, text)
+    if isinstance(value, Arith):
+        operands = [build(v, text) for v in value.operands]
+        try:
+            if value.op == "neg":
+                return -operands[0]  # type: ignore[operator]  # a schedule, checked by read
+            return _APPLY[value.op](*operands)
+        except Exception as error:  # any failure: reported where it happened
+            raise ParseError(_describe_error(error), text, value.start, value.end) from error
     if isinstance(value, Mul):
         operands = [build(v, text) for v in value.operands]
         result = operands[0]
@@ -280,7 +320,7 @@ def _is_number(value: object) -> bool:
 
 
 def _kind(value: object) -> str:
-    if isinstance(value, Call | Mul):
+    if isinstance(value, Call | Mul | Arith):
         return "schedule"
     if value is None:
         return "None"
@@ -421,7 +461,7 @@ class _Reader:
             end = self.offset(lineno, max(0, error.end_offset - 1), utf8=False)
         return self.fail(message, start, end)
 
-    def node(self, node: ast.expr, depth: int) -> Value:  # noqa: C901, PLR0912 (one branch per kind of node)
+    def node(self, node: ast.expr, depth: int) -> Value:  # noqa: C901, PLR0911, PLR0912 (a branch per kind of node)
         if depth > MAX_DEPTH:
             msg = f"expression is too deeply nested (at most {MAX_DEPTH} levels)"
             raise self.fail(msg, *self.span(node))
@@ -431,13 +471,17 @@ class _Reader:
             return self.call(node, depth)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
             return self.product(node, depth)
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            return self.arith(node, depth)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             operand = self.node(node.operand, depth + 1)
+            if isinstance(operand, Call | Mul | Arith):
+                if isinstance(node.op, ast.UAdd):
+                    return operand
+                return Arith("neg", (operand,), *self.span(node))
             if not _is_number(operand):
                 sign = "-" if isinstance(node.op, ast.USub) else "+"
-                msg = f"unary {sign} applies to numbers only (got a {_kind(operand)})"
-                if isinstance(operand, Call | Mul) and sign == "-":
-                    msg += "; write -1 * s"
+                msg = f"unary {sign} applies to numbers and schedules (got a {_kind(operand)})"
                 raise self.fail(msg, *self.span(node))
             return -operand if isinstance(node.op, ast.USub) else +operand  # type: ignore[operator]
         if isinstance(node, ast.List):
@@ -448,9 +492,7 @@ class _Reader:
             raise self.name_error(node)
         if isinstance(node, ast.BinOp | ast.UnaryOp):
             symbol = _OPERATORS.get(type(node.op), type(node.op).__name__)
-            msg = f"operator {symbol!r} is not allowed (only * and unary - and + are)"
-            if symbol == "**":
-                msg += "; write the number out, e.g. 0.001 rather than 10 ** -3"
+            msg = f"operator {symbol!r} is not allowed (only +, -, *, /, ** and unary - and + are)"
             raise self.fail(msg, *self.span(node))
         if isinstance(node, ast.Attribute):
             raise self.attribute_error(node)
@@ -540,6 +582,49 @@ class _Reader:
             kwargs[key] = self.node(keyword.value, depth + 1)
         return Call(name, tuple(args), tuple(kwargs.items()), start, end)
 
+    def arith(self, node: ast.BinOp, depth: int) -> Value:
+        """``a + b``, ``a - b``, ``a / b``, ``a ** b``: numbers computed, schedules kept."""
+        op = _ARITH[type(node.op)]
+        left = self.node(node.left, depth + 1)
+        right = self.node(node.right, depth + 1)
+        for side, value in ((node.left, left), (node.right, right)):
+            if not (_is_number(value) or isinstance(value, Call | Mul | Arith)):
+                msg = f"{op} takes numbers and schedules (got a {_kind(value)})"
+                raise self.fail(msg, *self.span(side))
+        start, end = self.span(node)
+        if isinstance(left, Call | Mul | Arith) or isinstance(right, Call | Mul | Arith):
+            if op == "**" and not _is_number(right):
+                msg = "the exponent of ** must be a number"
+                raise self.fail(msg, *self.span(node.right))
+            return Arith(op, (left, right), start, end)
+        return self.number(op, left, right, start, end)
+
+    def number(self, op: str, left: Value, right: Value, start: int, end: int) -> Value:
+        """``left op right`` for two numbers, as Python computes it, within float range."""
+        out_of_range = self.fail("number is out of range", start, end)
+        if (
+            op == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and right * abs(left).bit_length() > _MAX_POWER_BITS
+        ):
+            raise out_of_range
+        try:
+            result = _APPLY[op](left, right)
+        except ZeroDivisionError:
+            msg = "division by zero"
+            raise self.fail(msg, start, end) from None
+        except OverflowError:
+            raise out_of_range from None
+        if isinstance(result, complex):
+            msg = "the result is not a real number"
+            raise self.fail(msg, start, end)
+        too_big = isinstance(result, int) and result.bit_length() > _LARGEST_INT_BITS
+        if too_big or (isinstance(result, float) and not math.isfinite(result)):
+            raise out_of_range
+        return result  # type: ignore[no-any-return]
+
     def product(self, node: ast.BinOp, depth: int) -> Value:
         start, end = self.span(node)
         chain: list[ast.expr] = []
@@ -552,11 +637,11 @@ class _Reader:
         operands: list[Value] = []
         for operand_node in chain:
             operand = self.node(operand_node, depth + 1)
-            if not (_is_number(operand) or isinstance(operand, Call | Mul)):
+            if not (_is_number(operand) or isinstance(operand, Call | Mul | Arith)):
                 msg = f"* multiplies numbers and schedules (got a {_kind(operand)})"
                 raise self.fail(msg, *self.span(operand_node))
             operands.append(operand)
-        if any(isinstance(v, Call | Mul) for v in operands):
+        if any(isinstance(v, Call | Mul | Arith) for v in operands):
             return Mul(tuple(operands), start, end)
         out_of_range = self.fail("number is out of range", start, end)
         result = operands[0]

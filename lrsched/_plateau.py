@@ -205,6 +205,10 @@ class Plateau(Schedule):
         times = None if self.times == _default_times(len(self.times)) else list(self.times)
         return call(self, plateau, metrics=list(self.metrics), times=times)
 
+    def _range(self) -> tuple[float, float]:
+        # gamma ** n for n = 0, 1, ... (gamma < 1), never below low.
+        return (min(max(self.low, 0.0), 1.0), max(self.low, 1.0))
+
     def _parts(self) -> tuple[Part, ...]:
         return ()
 

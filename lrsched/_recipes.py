@@ -13,14 +13,17 @@ from typing import Any, final
 
 import attrs
 
-from lrsched._combinators import concat
+from lrsched._arithmetic import power
+from lrsched._combinators import RAMP_SHAPES, concat
 from lrsched._combinators import warmup as warmup_
 from lrsched._core import ScalarFunction, Schedule, scalar_function
 from lrsched._curves import cosine, linear
+from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part
 from lrsched._leaves import constant
 from lrsched._registry import CONSTRUCTORS, constructor
-from lrsched._spelling import Call, call
+from lrsched._spelling import Call, call, format_number
+from lrsched._timemaps import advance
 from lrsched._validate import choice, finite, non_negative, positive, schedule
 
 __all__ = ["Recipe", "recipe", "shift", "warmup_stable_decay"]
@@ -40,6 +43,9 @@ class Recipe(Schedule):
 
     def _spelling(self) -> Call:
         return call(self, CONSTRUCTORS[self.name], **dict(self.arguments))
+
+    def _range(self) -> tuple[float, float]:
+        return self.expansion._range()
 
     def _parts(self) -> tuple[Part, ...]:
         return (Part(self.expansion),)
@@ -67,12 +73,14 @@ def shift(s: Schedule, delay: float, *, before: float | None = None) -> Schedule
     """Delay `s` by `delay`: `s(t - delay)` from `delay` on, `before` until then.
 
     `before` defaults to `s(0)` (the schedule waits at its first value). The value is
-    `concat([constant(before), s], [delay])`, and `shift(s, 0)` is `s`.
+    `concat([constant(before), s], [delay])`, and `shift(s, 0)` is `s`. A negative delay runs
+    `s` from part-way: `shift(s, -a)(t) = s(t + a)` for every `t` (timm's warmup counted
+    inside its cosine, detectron2's "fixed" interval scaling); negative shifts fuse.
 
     Args:
         s: The schedule to delay.
-        delay: How long to wait, >= 0.
-        before: The value while waiting (default `s(0)`); keyword-only.
+        delay: How long to wait (> 0), or, negative, how far into `s` to start.
+        before: The value while waiting (default `s(0)`); only with a delay > 0; keyword-only.
 
     Examples:
         >>> import lrsched as ls
@@ -83,18 +91,26 @@ def shift(s: Schedule, delay: float, *, before: float | None = None) -> Schedule
         (1.0, 1.0, 0.5, 0.0)
         >>> ls.shift(ls.cosine(10), 5, before=0)(4)
         0.0
+        >>> late = ls.shift(ls.cosine(10), -5)
+        >>> late, late(0), late(5)
+        (shift(cosine(10), -5), 0.5, 0.0)
 
     """
     s = schedule("s", s)
-    delay = non_negative("delay", delay)
+    delay = finite("delay", delay)
     wait = None if before is None else finite("before", before)
+    if delay < 0.0:
+        if wait is not None:
+            msg = f"before applies to a positive delay only (got delay={format_number(delay)})"
+            raise ScheduleError(msg)
+        return advance(s, -delay)
     if delay == 0.0:
         return s
     value = s(0) if wait is None else wait
     return recipe(shift, concat([constant(value), s], [delay]), s=s, delay=delay, before=wait)
 
 
-_DECAY_SHAPES = ("linear", "cosine")
+_DECAY_SHAPES = ("linear", "cosine", "sqrt")
 
 
 @constructor
@@ -106,6 +122,7 @@ def warmup_stable_decay(  # noqa: PLR0913 (three durations and three shape optio
     start: float = 0.0,
     end: float = 0.0,
     shape: str = "linear",
+    warmup_shape: str = "linear",
 ) -> Schedule:
     """Warm up to 1, hold it, then decay to `end`: the WSD ("trapezoidal") schedule.
 
@@ -120,7 +137,11 @@ def warmup_stable_decay(  # noqa: PLR0913 (three durations and three shape optio
         decay: Length of the decay, > 0.
         start: Value at t = 0; keyword-only.
         end: Value from `warmup + stable + decay` on; keyword-only.
-        shape: `"linear"` or `"cosine"` decay; keyword-only.
+        shape: The decay: `"linear"`, `"cosine"` or `"sqrt"` (the "1 - sqrt" cooldown of
+            "Scaling laws and compute-optimal training beyond fixed training durations":
+            `end + (1 - end) * (1 - sqrt(progress))`); keyword-only.
+        warmup_shape: The ramp: `"linear"`, `"cosine"` or `"sqrt"`, each the decay of that
+            name played backwards (see `warmup`); keyword-only.
 
     Examples:
         >>> import lrsched as ls
@@ -137,9 +158,13 @@ def warmup_stable_decay(  # noqa: PLR0913 (three durations and three shape optio
     start = finite("start", start)
     end = finite("end", end)
     shape = choice("shape", shape, _DECAY_SHAPES)
-    tail = linear(1.0, end, decay) if shape == "linear" else cosine(decay, 1.0, end)
+    warmup_shape = choice("warmup_shape", warmup_shape, RAMP_SHAPES)
+    if shape == "sqrt":
+        tail = end + (1.0 - end) * (1.0 - power(linear(0.0, 1.0, decay), 0.5))
+    else:
+        tail = linear(1.0, end, decay) if shape == "linear" else cosine(decay, 1.0, end)
     body = concat([constant(1.0), tail], [stable]) if stable > 0.0 else tail
-    expansion = warmup_(body, warmup, start=start)
+    expansion = warmup_(body, warmup, start=start, shape=warmup_shape)
     return recipe(
         warmup_stable_decay,
         expansion,
@@ -149,4 +174,5 @@ def warmup_stable_decay(  # noqa: PLR0913 (three durations and three shape optio
         start=start,
         end=end,
         shape=shape,
+        warmup_shape=warmup_shape,
     )

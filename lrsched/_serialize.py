@@ -81,8 +81,8 @@ def to_dict(s: Schedule) -> dict[str, Any]:
 
 
 def _node(spelling: Spelling) -> dict[str, Any]:
-    if not isinstance(spelling, Call):
-        return {"type": spelling.name, "schedules": [_data(v) for v in spelling.operands]}
+    if not isinstance(spelling, Call):  # an operator chain: the operands are the arguments
+        spelling = Call(spelling.name, spelling.operands, ())
     node: dict[str, Any] = {"type": spelling.name}
     node.update((key, _data(value)) for key, value in spelling.arguments().items())
     return node

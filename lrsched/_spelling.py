@@ -121,17 +121,46 @@ def _same(value: object, default: object) -> bool:
 def text(spelling: Spelling) -> str:
     """The expression for ``spelling``, as Python would read it."""
     if isinstance(spelling, Infix):
-        parts = []
-        for operand in spelling.operands:
-            part = format_value(operand)
+        out = ""
+        for i, given in enumerate(spelling.operands):
+            op, operand = spelling.op, given
             inner = _spelling_of(operand)
-            if isinstance(inner, Infix) and inner.precedence <= spelling.precedence:
+            if i and op == "+" and isinstance(inner, Infix) and _negative_scale(inner):
+                op, operand = "-", _negated(inner)  # a + -2 * b is written a - 2 * b
+                inner = operand if isinstance(operand, Infix) else _spelling_of(operand)
+            part = format_value(operand) if not isinstance(operand, Infix) else text(operand)
+            if isinstance(inner, Infix) and _needs_parentheses(inner, spelling, first=not i):
                 part = f"({part})"
-            parts.append(part)
-        return f" {spelling.op} ".join(parts)
+            out = part if not i else f"{out} {op} {part}"
+        return out
     items = [format_value(a) for a in spelling.args]
     items += [f"{key}={format_value(v)}" for key, v in spelling.kwargs]
     return f"{spelling.name}({', '.join(items)})"
+
+
+def _needs_parentheses(inner: Infix, outer: Infix, *, first: bool) -> bool:
+    """Whether an operand written with ``inner`` needs () inside ``outer`` (as Python parses).
+
+    Operators of equal precedence group from the left (``a / b * c`` is ``(a / b) * c``),
+    except ``**``, which groups from the right.
+    """
+    if inner.precedence != outer.precedence:
+        return inner.precedence < outer.precedence
+    return outer.op == "**" or not first
+
+
+def _negative_scale(inner: Infix) -> bool:
+    head = inner.operands[0] if inner.op == "*" else None
+    return isinstance(head, float | int) and not isinstance(head, bool) and head < 0
+
+
+def _negated(inner: Infix) -> Infix | object:
+    """The product ``inner`` (whose scale is negative) with its scale negated: ``2 * b``, ``b``."""
+    head, *rest = inner.operands
+    if head == -1 and len(rest) == 1:
+        return rest[0]
+    operands = tuple(rest) if head == -1 else (-head, *rest)  # type: ignore[operator]
+    return Infix(inner.op, inner.name, operands, inner.precedence)
 
 
 @runtime_checkable

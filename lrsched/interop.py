@@ -23,7 +23,7 @@ how they were entered. The conversion models each scheduler by the way torch fir
     closed form at epoch 0 (from ``base_lrs``), or ``get_lr()`` for the classes without one.
 
 Everything that no clean expression reproduces is refused with a
-:class:`~lrsched.ScheduleError` that names the scheduler and the quirk; see ``docs/torch.md``.
+:class:`~lrsched.ScheduleError` that names the scheduler and the quirk; see ``docs/migration.md``.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def from_torch(scheduler: object, *, keys: bool = False) -> tuple[Schedule, ...]
 
     ``from_torch(s)[g](t)`` is ``optimizer.param_groups[g]["lr"]`` after ``t`` calls of
     ``s.step()`` from the scheduler's construction (``t = 0`` is right after construction),
-    within a relative 1e-10 (see ``docs/torch.md`` for the few-ulp drift of torch's recursive
+    within a relative 1e-10 (see ``docs/migration.md`` for the few-ulp drift of torch's recursive
     formulas). ``lrsched.bind(optimizer, from_torch(s))`` binds them back absolute, starting at
     the scheduler's current epoch (the result carries it), so a scheduler converted mid-run
     continues its exact trajectory; ``lrsched.bind(optimizer, s)`` does the same in one call.

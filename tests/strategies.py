@@ -50,7 +50,16 @@ _plateaus = st.builds(
 )
 
 
+_ramp_shapes = st.sampled_from(["linear", "cosine", "sqrt"])
+
 _leaves: st.SearchStrategy[ls.Schedule] = st.one_of(
+    st.just(ls.time()),
+    st.builds(
+        ls.noise,
+        _number(0.05, 0.9),
+        std=_number(0.5, 2.0),
+        seed=st.integers(0, 2**40),
+    ),
     st.builds(ls.constant, values),
     st.builds(ls.step, durations, factors),
     st.builds(ls.inverse_sqrt, durations),
@@ -61,7 +70,8 @@ _leaves: st.SearchStrategy[ls.Schedule] = st.one_of(
         durations,
         start=_number(0.0, 1.0),
         end=values,
-        shape=st.sampled_from(["linear", "cosine"]),
+        shape=st.sampled_from(["linear", "cosine", "sqrt"]),
+        warmup_shape=_ramp_shapes,
     ),
     _piecewise_linear(),
     _plateaus,
@@ -118,7 +128,7 @@ def _clamp(draw: st.DrawFn, children: st.SearchStrategy[ls.Schedule]) -> ls.Sche
 
 def _extend(children: st.SearchStrategy[ls.Schedule]) -> st.SearchStrategy[ls.Schedule]:
     return st.one_of(
-        st.builds(ls.warmup, children, _number(0.0, 50.0), start=_number(0.0, 1.0)),
+        st.builds(ls.warmup, children, _number(0.0, 50.0), start=values, shape=_ramp_shapes),
         _concat(children),
         _clamp(children),
         st.lists(children, min_size=1, max_size=3).map(lambda fs: ls.product(*fs)),
@@ -131,6 +141,29 @@ def _extend(children: st.SearchStrategy[ls.Schedule]) -> st.SearchStrategy[ls.Sc
             gamma=_number(0.9, 1.1),
         ),
         st.builds(ls.shift, children, st.just(0.0) | _number(0.5, 50.0), before=st.none() | values),
+        # The algebra of issue 13: arithmetic, time maps, truncated cycles.
+        st.lists(children | values, min_size=1, max_size=3).map(lambda xs: ls.add(*xs)),
+        st.builds(lambda a, b: a - b, children, children | values),
+        st.builds(lambda s, k: s / k, children, _number(0.5, 3.0)),
+        st.builds(lambda a, b: a / (2 + ls.tanh(b)), children, children),  # never 0
+        st.builds(lambda s, p: ls.clamp(s, low=0.0) ** p, children, _number(0.5, 3.0)),
+        st.builds(lambda s, p: s**p, children, st.sampled_from([2, 3])),
+        st.lists(children | values, min_size=1, max_size=3).map(lambda xs: ls.minimum(*xs)),
+        st.lists(children | values, min_size=1, max_size=3).map(lambda xs: ls.maximum(*xs)),
+        st.builds(ls.tanh, children),
+        st.builds(ls.stretch, children, _number(0.25, 4.0)),
+        st.builds(ls.staircase, children, _number(0.5, 30.0)),
+        st.builds(ls.shift, children, _number(-50.0, -0.5)),
+        st.builds(ls.compose, children, st.builds(lambda k: ls.time() ** k, _number(0.5, 1.5))),
+        st.builds(ls.compose, children, children.map(lambda c: 0.5 * ls.clamp(c, low=0.0))),
+        st.builds(
+            ls.repeat,
+            children,
+            st.integers(2, 40).map(float),
+            growth=_number(1.1, 2.5),
+            gamma=_number(0.9, 1.1),
+            truncate=st.just(True),  # noqa: FBT003
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from lrsched.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-# Pages whose examples this test runs (others, e.g. torch.md, are tested by their owners).
+# Pages whose examples this test runs (others, e.g. migration.md, are tested by their owners).
 EXAMPLE_PAGES = ["index.md", "tutorial.md", "data.md", "cli.md", "cookbook.md"]
 
 
@@ -55,7 +55,7 @@ def test_api_reference_groups() -> None:
 
 def test_every_page_of_the_navigation_exists() -> None:
     nav = re.findall(r"^  - [^:]+: (\S+\.md)$", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE)
-    assert {"index.md", "semantics.md", "torch.md", "cookbook.md", "api.md"} <= set(nav)
+    assert {"index.md", "semantics.md", "migration.md", "cookbook.md", "api.md"} <= set(nav)
     for page in nav:
         assert (DOCS / page).exists() or page in hooks.PLACEHOLDERS, page
 

@@ -1,0 +1,1 @@
+"""Differential tests against other libraries' schedules (the peers): each is skipped if absent."""
