@@ -516,6 +516,8 @@ def figure_soak(cfg: Config) -> Iterator[Row]:
         "<= 1.5x (the history only)",
         late <= 1.5 * early,
     )
+
+
 # -- 7. arithmetic costs no more than a product of the same depth ------------------------------
 
 

@@ -527,7 +527,7 @@ class WholeRepeat(Schedule):
         last = bisect.bisect_left(starts, end)
         if last > MAX_EVALUATIONS:
             multiples(self, self.period, end)  # raises: too many to list
-        inner = [b for b in np.asarray(self.schedule._breakpoints(self.period)).ravel().tolist()]
+        inner = list(np.asarray(self.schedule._breakpoints(self.period)).ravel().tolist())
         out: list[float] = []
         for begin, length in zip(starts[:last], lengths[:last], strict=True):
             if begin:
