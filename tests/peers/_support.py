@@ -89,10 +89,10 @@ def import_timm_scheduler() -> Any:
     torchvision, so the package is entered through a stub that has only its path.
     """
     if importlib.util.find_spec("torch") is None:
-        pytest.skip("timm's schedulers need torch")
+        pytest.skip("timm's schedulers need torch", allow_module_level=True)
     spec = importlib.util.find_spec("timm")
     if spec is None or spec.submodule_search_locations is None:
-        pytest.skip("timm is not installed")
+        pytest.skip("timm is not installed", allow_module_level=True)
     if "timm" not in sys.modules and importlib.util.find_spec("torchvision") is None:
         stub = types.ModuleType("timm")
         stub.__path__ = list(spec.submodule_search_locations)
