@@ -9,7 +9,7 @@ Where a value could be NaN or infinite at a finite time (a division by a schedul
 0, a power of one that may be negative), the constructor refuses, by the interval every node
 gives for its values (``_range``). A node's exact extrema over a lattice of times come from
 branch and bound on its children's exact extrema over windows of the lattice
-(:func:`lrsched._lattice.branch_and_bound`), or, for a monotone map such as ``tanh``, from its
+(`lrsched._lattice.branch_and_bound`), or, for a monotone map such as ``tanh``, from its
 child's extrema directly.
 """
 

@@ -1,8 +1,8 @@
-"""The torch face of a binding: :class:`BoundSchedule`, a ``torch.optim.lr_scheduler.LRScheduler``.
+"""The torch face of a binding: `BoundSchedule`, a ``torch.optim.lr_scheduler.LRScheduler``.
 
-It knows nothing of individual schedule kinds. Its parts: :mod:`lrsched._drives` (what is
-bound, checked), :mod:`lrsched._plan` (what a step writes, the one write path and the value
-guard), :mod:`lrsched._feeding` (the plateaus fed incrementally), :mod:`lrsched._checkpoint`
+It knows nothing of individual schedule kinds. Its parts: `lrsched._drives` (what is
+bound, checked), `lrsched._plan` (what a step writes, the one write path and the value
+guard), `lrsched._feeding` (the plateaus fed incrementally), `lrsched._checkpoint`
 (the torch-free state format). The value at time ``t`` depends only on ``t`` (and, for plateaus,
 on the metrics recorded before ``t``), never on the current value or on other schedulers.
 
@@ -78,7 +78,7 @@ class _Setup:
 class BoundSchedule(LRScheduler):
     """Schedules bound to an optimizer's param groups: a ``torch.optim.lr_scheduler.LRScheduler``.
 
-    Create it with :func:`bind` (same arguments). Key ``k`` of group ``g`` at time ``t`` is
+    Create it with `bind` (same arguments). Key ``k`` of group ``g`` at time ``t`` is
     ``base * schedule(t)``, where ``base`` is the group's ``initial_<k>`` (relative keys) or 1
     (absolute keys); the binding never reads the current values.
 
@@ -225,7 +225,7 @@ class BoundSchedule(LRScheduler):
         """Jump to ``epoch`` (forwards or backwards) and apply its values.
 
         Without ``steps_per_epoch`` the epoch is an int >= 0. With it, any number >= 0 that is a
-        whole number of steps (``epoch * steps_per_epoch``; use :meth:`sync` to give steps).
+        whole number of steps (``epoch * steps_per_epoch``; use `sync` to give steps).
         With the optimizer clock the optimizer's next steps continue from there.
         """
         self._check_live()
@@ -276,7 +276,7 @@ class BoundSchedule(LRScheduler):
         """Record a metric at the current time (for the plateaus) and apply the new values.
 
         A metric recorded at time ``t`` replaces those recorded at times >= ``t`` (after a
-        :meth:`seek` backwards, recording rewrites the future).
+        `seek` backwards, recording rewrites the future).
         """
         self._check_live()
         value = self._metric(metric)
@@ -329,20 +329,20 @@ class BoundSchedule(LRScheduler):
         on_schedule_change: str | None = None,
         allow_schedule_change: bool = False,
     ) -> None:
-        """Restore a :meth:`state_dict` and apply the values of its time.
+        """Restore a `state_dict` and apply the values of its time.
 
         Everything is checked before anything changes: a malformed state raises
-        :class:`~lrsched.ScheduleError` (only that) and leaves the binding and the optimizer as
+        `lrsched.ScheduleError` (only that) and leaves the binding and the optimizer as
         they were. States of versions 1 and 2 load too.
 
         Args:
-            state_dict: A dict made by :meth:`state_dict`.
+            state_dict: A dict made by `state_dict`.
             on_schedule_change: What a checkpoint made with other schedules, other keys or
                 another ``steps_per_epoch`` does: ``"refuse"``, ``"jump"`` (continue at the
                 saved epoch with this binding's schedules; the value may jump) or
                 ``"rescale"`` (continue there with each changed schedule multiplied by the
                 constant that keeps its value continuous). Default: the binding's own
-                ``on_schedule_change`` (see :func:`bind`), so that a trainer that calls
+                ``on_schedule_change`` (see `bind`), so that a trainer that calls
                 ``load_state_dict(state)`` itself (Lightning's ``ckpt_path``) follows it.
             allow_schedule_change: ``True`` is ``on_schedule_change="jump"`` (older spelling).
 
@@ -733,7 +733,7 @@ def _converted(
     """Bind arguments with a torch scheduler (or a ``from_torch`` result) made explicit.
 
     A live torch scheduler becomes its schedules (lr and cycled momentum, absolute) and its
-    current epoch; the schedules from :func:`~lrsched.from_torch` are absolute and start at the
+    current epoch; the schedules from `lrsched.from_torch` are absolute and start at the
     epoch of the scheduler they came from. Returns (schedule, keys, absolute, start step).
     """
     from lrsched.interop import Converted, from_torch  # noqa: PLC0415 (interop imports torch)
@@ -796,11 +796,11 @@ def bind(  # noqa: PLR0913 (the options of a binding, keyword-only)
 
     A live torch scheduler may be given as ``schedule``: the binding takes over its trajectory
     (lr and cycled momentum, absolute) from its current epoch; the schedules returned by
-    :func:`~lrsched.from_torch` are absolute and start at that epoch too.
+    `lrsched.from_torch` are absolute and start at that epoch too.
 
     Every value written is checked first: an lr, weight decay or momentum must be finite and
     >= 0, a beta in [0, 1), any other value finite; a violation raises
-    :class:`~lrsched.ScheduleError` naming the key, the group, the epoch and the expression, and
+    `lrsched.ScheduleError` naming the key, the group, the epoch and the expression, and
     the optimizer is left unchanged. Where inspection proves a violation (``s.extrema``), bind
     itself refuses.
 
@@ -812,19 +812,19 @@ def bind(  # noqa: PLR0913 (the options of a binding, keyword-only)
             than multipliers. Default: False, except for converted torch schedules.
         steps_per_epoch: If given (an int >= 1), one step is one optimizer step and the
             schedules' time is in epochs: ``steps / steps_per_epoch``.
-        clock: ``"step"``: each :meth:`~BoundSchedule.step` call advances one step, as with
+        clock: ``"step"``: each `BoundSchedule.step` call advances one step, as with
             torch's schedulers. ``"optimizer"``: each ``optimizer.step()`` does (a step hook),
             and ``step()`` only records metrics; no call order, skipped AMP step or repeated
             ``step()`` call can shift the schedule.
         on_schedule_change: What loading a checkpoint made with other schedules or another
             ``steps_per_epoch`` does: ``"refuse"`` (default), ``"jump"`` or ``"rescale"``
-            (see :meth:`~BoundSchedule.load_state_dict`).
+            (see `BoundSchedule.load_state_dict`).
         replace: Replace a binding of the optimizer that drives the same values (it stops
             writing); without it, such a second binding is refused.
         keys: Schedules for other param-group keys, e.g. ``momentum=``, ``betas=``.
 
     Returns:
-        A :class:`BoundSchedule`, a ``torch.optim.lr_scheduler.LRScheduler`` (also a
+        A `BoundSchedule`, a ``torch.optim.lr_scheduler.LRScheduler`` (also a
         ``ReduceLROnPlateau`` if a schedule holds a plateau).
 
     Raises:

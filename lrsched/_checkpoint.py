@@ -3,11 +3,11 @@
 A state is a dict of ints, floats, strings, None, lists and dicts (it loads with
 ``torch.load(weights_only=True)``). Per driven key, a *column* has one entry per param group
 (a list per element for a tuple key such as ``betas``): the base, the schedule's expression
-(``repr``, shown in messages), its fingerprint (:mod:`lrsched._fingerprint`: equal meaning, equal
+(``repr``, shown in messages), its fingerprint (`lrsched._fingerprint`: equal meaning, equal
 fingerprint) and the value written at the saved time. Opaque schedules also keep their values at
-a few probe times. :func:`encode` writes a state from a :class:`Layout` (what is bound, per
-group) and :func:`decode` checks one against a layout, raising
-:class:`~lrsched.ScheduleError` only, whatever the input, and returns a :class:`Saved`.
+a few probe times. `encode` writes a state from a `Layout` (what is bound, per
+group) and `decode` checks one against a layout, raising
+`lrsched.ScheduleError` only, whatever the input, and returns a `Saved`.
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ _KEYS[3] = (*_KEYS[2], "clock", "fingerprints", "lrs", "probe_times", "probes")
 def decode(state: object, layout: Layout, policy: str) -> Saved:
     """Check ``state`` against ``layout`` under a change ``policy``; return what to load.
 
-    Raises :class:`~lrsched.ScheduleError` (and nothing else) if the state is malformed or,
+    Raises `lrsched.ScheduleError` (and nothing else) if the state is malformed or,
     under ``"refuse"``, if it was made with another schedule, keys or ``steps_per_epoch``.
     """
     state = _upgraded(state)

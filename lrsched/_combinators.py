@@ -331,7 +331,7 @@ class Product(Schedule):
 
 
 RAMP_SHAPES = ("linear", "cosine", "sqrt")
-"""Ramp shapes: each a decay shape played backwards (see :func:`ramp_weight`)."""
+"""Ramp shapes: each a decay shape played backwards (see `ramp_weight`)."""
 
 
 def ramp_weight(xp: Any, shape: str, f: Any) -> Any:

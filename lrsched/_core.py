@@ -10,12 +10,12 @@ The facts of a kind:
 
 - ``_formula(xp, t)``: its values over an array ``t`` of validated times (finite float64,
   ``>= 0``), written once with the array module ``xp`` (numpy here).
-- ``_spelling()``: the constructor call that builds it (:func:`lrsched._spelling.call`, derived
+- ``_spelling()``: the constructor call that builds it (`lrsched._spelling.call`, derived
   from the constructor's signature); ``repr``, the text form and the dict form come from it.
 - ``_breakpoints(end)``: the times in ``(0, end)`` of its own clock where a piece of its
   formula ends (a drop, a switch, the end of a ramp), its children's included.
-- ``_extrema(lattice)``: its exact ``(min, max)`` over a :class:`~lrsched._lattice.Lattice` of
-  times, by one of the exact methods of :mod:`lrsched._lattice`.
+- ``_extrema(lattice)``: its exact ``(min, max)`` over a `lrsched._lattice.Lattice` of
+  times, by one of the exact methods of `lrsched._lattice`.
 - ``_parts()``: its children, each with the window of time it decides and its clock.
 - ``_range()`` (not abstract: the default is the whole real line): an interval that holds
   every value at every time ``t >= 0``, real times included. Constructors that could produce a
@@ -23,7 +23,7 @@ The facts of a kind:
   negative, a clock that may be negative, a sum of terms that may be infinite with opposite
   signs) refuse by it. A kind that does not state it only makes those checks stricter.
 
-Scalar speed: ``s(t)`` calls a *scalar function* built once per node (:meth:`Schedule._scalar`)
+Scalar speed: ``s(t)`` calls a *scalar function* built once per node (`Schedule._scalar`)
 and cached on it. By default it is the array formula at one time; the kinds on the hot path of
 a training loop give a closure over their parameters instead, tied to the formula by a property
 test (scalar == array).
@@ -109,7 +109,7 @@ class Schedule(abc.ABC):
 
     @abc.abstractmethod
     def _spelling(self) -> Spelling:
-        """The constructor call that builds this node (see :mod:`lrsched._spelling`)."""
+        """The constructor call that builds this node (see `lrsched._spelling`)."""
 
     @abc.abstractmethod
     def _breakpoints(self, end: float) -> Any:
@@ -128,11 +128,11 @@ class Schedule(abc.ABC):
         return (-_INF, _INF)
 
     def _remark(self, offset: float) -> str:
-        """A note for :meth:`describe` (``offset``: where this node's clock starts); none."""
+        """A note for `describe` (``offset``: where this node's clock starts); none."""
         return ""
 
     def _scalar(self) -> ScalarFunction:
-        """Build this node's scalar function; :func:`scalar_function` calls it once and caches it.
+        """Build this node's scalar function; `scalar_function` calls it once and caches it.
 
         The default evaluates the array formula at one time. Kinds on the hot path return a
         closure with their parameters and their children's scalar functions bound to locals.
@@ -318,7 +318,7 @@ def _binary(name: str, left: object, right: object, *, number_left: bool = False
 def scalar_function(s: Schedule) -> ScalarFunction:
     """The function ``t -> s(t)`` for validated times, built on first use and cached on ``s``.
 
-    A combinator's :meth:`Schedule._scalar` calls this for each child and keeps the results in
+    A combinator's `Schedule._scalar` calls this for each child and keeps the results in
     its closure, so evaluating a tree is a chain of plain function calls.
     """
     try:

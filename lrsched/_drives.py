@@ -1,8 +1,8 @@
 """What a binding drives: its arguments checked against the param groups, as plain values.
 
-:func:`drives` turns the arguments of :func:`~lrsched.bind` (an lr schedule and keywords, each
+`drives` turns the arguments of `lrsched.bind` (an lr schedule and keywords, each
 one entry for every group, a list per group or a mapping group index -> entry) into one
-:class:`Drive` per param-group key. An entry is a Schedule, its text form (``"cosine(10)"``)
+`Drive` per param-group key. An entry is a Schedule, its text form (``"cosine(10)"``)
 or its dict form (``ls.to_dict(s)``), or for a tuple key (``betas``) a tuple with one of those
 or None per element. Torch-free: the param groups are only read as dicts.
 """
@@ -25,7 +25,7 @@ __all__ = ["Drive", "ScheduleSpec", "absolute_keys", "drives", "normal_absolute"
 ScheduleSpec: TypeAlias = (
     "Schedule | str | tuple[Schedule | None, ...] | Sequence[Any] | Mapping[Any, Any] | None"
 )
-"""What a keyword of :func:`~lrsched.bind` takes: one schedule for every group (a tuple of
+"""What a keyword of `lrsched.bind` takes: one schedule for every group (a tuple of
 schedules or None for a tuple-valued key such as ``betas``), a list with one entry per group, or
 a mapping group index -> entry (groups left out are not driven). A schedule may be given by its
 text form or its dict form."""

@@ -9,6 +9,6 @@ class ScheduleError(ValueError):
     """A schedule was built, evaluated or loaded with an invalid value.
 
     The message names the parameter, the rule it breaks and the value it got, e.g.
-    ``gamma must be > 0 (got -0.5)``. It subclasses :class:`ValueError`, so code that already
+    ``gamma must be > 0 (got -0.5)``. It subclasses `ValueError`, so code that already
     catches ``ValueError`` keeps working.
     """

@@ -2,9 +2,9 @@
 
 A binding records metrics at its own time, which is a plateau's time only if no combinator above
 it shifts the clock (``*`` and ``clamp`` do not; ``warmup``, ``concat``, ``repeat`` do). The
-binding never rebuilds :class:`~lrsched._plateau.Plateau` nodes per metric: it keeps one
-:class:`~lrsched._plateau_engine.Decisions` per plateau rule and evaluates the expression with
-each plateau replaced by the constant it has decided (:func:`substituted`), rebuilt only when a
+binding never rebuilds `lrsched._plateau.Plateau` nodes per metric: it keeps one
+`lrsched._plateau_engine.Decisions` per plateau rule and evaluates the expression with
+each plateau replaced by the constant it has decided (`substituted`), rebuilt only when a
 decision changes. Torch-free.
 """
 
@@ -41,7 +41,7 @@ def contains_plateau(s: Schedule) -> bool:
 
 
 def plateaus_in(s: Schedule) -> list[Plateau]:
-    """The plateaus of ``s`` that run on its clock, in tree order (see :func:`clock_problem`)."""
+    """The plateaus of ``s`` that run on its clock, in tree order (see `clock_problem`)."""
     if isinstance(s, Plateau):
         return [s]
     if isinstance(s, _SAME_CLOCK):
@@ -93,7 +93,7 @@ def torch_plateau_expression(scheduler: Any, namespace: str = "") -> str:
     group's ``initial_lr`` if it has one, else its current lr (so call it before the scheduler
     reduces anything). One expression if every group gets the same plateau, otherwise a list
     with one per group. Only the options are carried over, not the counters of a scheduler that
-    has already stepped, nor ``eps`` (see :func:`~lrsched.plateau`). ``namespace`` prefixes each
+    has already stepped, nor ``eps`` (see `lrsched.plateau`). ``namespace`` prefixes each
     call (``"ls."`` gives ``ls.plateau(...)``, for messages).
     """
     groups = scheduler.optimizer.param_groups

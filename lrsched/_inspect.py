@@ -1,8 +1,8 @@
 """Inspection: a schedule's tree with time ranges, its breakpoints, its exact min and max.
 
 Generic code: every answer comes from the nodes' own facts (``_breakpoints``, ``_extrema``,
-``_parts``; see :mod:`lrsched._core`), computed with the exact methods of
-:mod:`lrsched._lattice`. Nothing here knows a kind, and nothing samples.
+``_parts``; see `lrsched._core`), computed with the exact methods of
+`lrsched._lattice`. Nothing here knows a kind, and nothing samples.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def breakpoints(s: Schedule, horizon: float) -> tuple[float, ...]:
 def extrema(s: Schedule, horizon: float) -> tuple[float, float]:
     """``(min, max)`` of ``s(t)`` over the integer times ``0 <= t < horizon``, exactly.
 
-    Each node answers for itself with an exact method (see :mod:`lrsched._lattice`); a node
+    Each node answers for itself with an exact method (see `lrsched._lattice`); a node
     that would need more evaluations than those methods allow raises a ``ScheduleError``
     naming it, never an approximation.
     """

@@ -1,20 +1,20 @@
 """What inspection asks of a kind, and the exact methods kinds answer with.
 
 Inspection never samples. Each kind answers three questions about itself (see
-:class:`lrsched.Schedule`): its breakpoints below a time, its ``(min, max)`` over a
-:class:`Lattice` of times, and its children with the windows and clocks they run on. A kind
+`lrsched.Schedule`): its breakpoints below a time, its ``(min, max)`` over a
+`Lattice` of times, and its children with the windows and clocks they run on. A kind
 answers with one of the exact methods here:
 
-- :func:`extrema_by_cuts`: a kind that is monotone between known cut points (a step, a cosine,
+- `extrema_by_cuts`: a kind that is monotone between known cut points (a step, a cosine,
   a polynomial, ...) is evaluated only at the first and last lattice point of each piece, and at
   the points next to each cut (a margin that covers rounding in the cut's computation). This is
   exact: on a monotone piece the extremes over any set of points are at its first and last one.
-- :func:`periodic_points`: a kind whose value repeats with a period ``P`` over a lattice of
+- `periodic_points`: a kind whose value repeats with a period ``P`` over a lattice of
   spacing ``h`` where ``P / h = p / q`` exactly (as floats are rationals) repeats its values
   every ``p`` lattice points, so only the first ``p`` need be looked at.
-- :func:`every_point`: a kind with no shape to exploit (a Python callable) is evaluated at every
-  lattice point, up to :data:`MAX_EVALUATIONS`; beyond that it is an error, never a guess.
-- :func:`branch_and_bound`: pointwise combinations (products) bound each window of the lattice
+- `every_point`: a kind with no shape to exploit (a Python callable) is evaluated at every
+  lattice point, up to `MAX_EVALUATIONS`; beyond that it is an error, never a guess.
+- `branch_and_bound`: pointwise combinations (products) bound each window of the lattice
   with their children's exact extrema there, and split only the windows that could still hold
   a new extreme.
 """
@@ -66,7 +66,7 @@ class Lattice:
 
     ``extrema(horizon)`` asks the root about the lattice ``0, 1, ..., ceil(horizon) - 1``; a
     combinator asks each child about the part of its lattice the child decides, moved to the
-    child's clock (:meth:`shifted`, :meth:`scaled`).
+    child's clock (`shifted`, `scaled`).
     """
 
     start: float
@@ -83,7 +83,7 @@ class Lattice:
         return self.start + k * self.step
 
     def times(self) -> FloatArray:
-        """Every time, as an array (callers keep ``count`` within :data:`MAX_EVALUATIONS`)."""
+        """Every time, as an array (callers keep ``count`` within `MAX_EVALUATIONS`)."""
         return self.start + np.arange(self.count, dtype=np.float64) * self.step
 
     def index_at(self, t: float) -> int:
@@ -166,7 +166,7 @@ def extrema_by_cuts(node: Schedule, lattice: Lattice, cuts: Iterable[float]) -> 
 
 
 def every_point(node: Schedule, lattice: Lattice, why: str) -> Extrema:
-    """Exact ``(min, max)`` by evaluating every lattice point (at most :data:`MAX_EVALUATIONS`)."""
+    """Exact ``(min, max)`` by evaluating every lattice point (at most `MAX_EVALUATIONS`)."""
     if lattice.count > MAX_EVALUATIONS:
         msg = (
             f"{_short(node)}: exact extrema need its value at each of {lattice.count} times "
@@ -204,7 +204,7 @@ def multiples(node: Schedule, size: float, end: float, first: float = 0.0) -> Fl
 
 
 _BRANCH_LIMIT = 1 << 16
-"""Most windows :func:`branch_and_bound` splits before it gives up with an error."""
+"""Most windows `branch_and_bound` splits before it gives up with an error."""
 
 _DIRECT = 64
 """Windows of at most this many points are evaluated outright."""

@@ -120,7 +120,7 @@ def draw(keys: FloatArray, seed: int, limit: float, std: float, distribution: st
 
 
 def draw_one(key: float, seed: int, limit: float, std: float, distribution: str) -> float:
-    """:func:`draw` for one step: the integer part in plain Python (no per-word numpy calls)."""
+    """`draw` for one step: the integer part in plain Python (no per-word numpy calls)."""
     seed32 = (int(math.fmod(key, 2.0**32)) + seed) % 2**32
     x, head, tail = seed32, [seed32], []
     for i in range(1, _M + _FEW):

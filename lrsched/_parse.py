@@ -1,13 +1,13 @@
-"""The safe text form: :func:`parse` reads the expressions that ``repr`` prints.
+"""The safe text form: `parse` reads the expressions that ``repr`` prints.
 
-The text form is a small subset of Python expressions, read with :mod:`ast` and *walked*, never
+The text form is a small subset of Python expressions, read with `ast` and *walked*, never
 evaluated: a text is first checked token by token (length, bracket depth, literal sizes), then
-parsed by :func:`ast.parse`, then every node of the tree must be one of an allowlist (calls of
+parsed by `ast.parse`, then every node of the tree must be one of an allowlist (calls of
 registered constructors, numbers, strings, ``True``/``False``/``None``, lists, tuples, keyword
 arguments, unary ``-``/``+`` and the operators ``+ - * / **``). Anything else is refused with its
 position in the text.
 
-Grammar (``NAME`` is a key of :data:`lrsched._registry.CONSTRUCTORS`)::
+Grammar (``NAME`` is a key of `lrsched._registry.CONSTRUCTORS`)::
 
     expr     := term (("+" | "-") term)*
     term     := factor (("*" | "/") factor)*
@@ -19,13 +19,13 @@ Grammar (``NAME`` is a key of :data:`lrsched._registry.CONSTRUCTORS`)::
     arg      := expr | IDENTIFIER "=" expr
     items    := expr ("," expr)* [","]
 
-Meaning: exactly Python's. For every text that :func:`parse` accepts,
+Meaning: exactly Python's. For every text that `parse` accepts,
 ``parse(text) == eval(text, vars(lrsched))``. The operators take numbers and schedules (an
 operation on numbers is a number; the exponent of ``**`` is a number), numbers must be finite.
 
-The front end (:func:`read`) turns a text into a small tree of :class:`Call`, :class:`Mul` and
-:class:`Arith` nodes over plain values; :func:`build` calls the constructors.
-:mod:`lrsched._serialize` reuses the front end to turn ``repr(s)`` into a dict, so the two
+The front end (`read`) turns a text into a small tree of `Call`, `Mul` and
+`Arith` nodes over plain values; `build` calls the constructors.
+`lrsched._serialize` reuses the front end to turn ``repr(s)`` into a dict, so the two
 forms share one vocabulary.
 """
 
@@ -61,10 +61,10 @@ __all__ = [
 ]
 
 MAX_LENGTH = 10_000
-"""Longest text :func:`parse` reads, in characters."""
+"""Longest text `parse` reads, in characters."""
 
 MAX_DEPTH = 64
-"""Deepest nesting of brackets, calls, lists and signs :func:`parse` reads."""
+"""Deepest nesting of brackets, calls, lists and signs `parse` reads."""
 
 MAX_LITERAL = 100
 """Longest numeric or string literal, in characters."""
@@ -74,11 +74,11 @@ _LARGEST_INT_BITS = 1000  # larger integers could not become a float
 Value: TypeAlias = (
     "int | float | str | bool | list[Value] | tuple[Value, ...] | Call | Mul | Arith | None"
 )
-"""What :func:`read` produces: plain values, and calls and products still to be built."""
+"""What `read` produces: plain values, and calls and products still to be built."""
 
 
 class ParseError(ScheduleError):
-    """A text that :func:`~lrsched.parse` cannot read, with the position of the problem.
+    """A text that `lrsched.parse` cannot read, with the position of the problem.
 
     ``str(error)`` is the message, the line of the text and a caret under the problem::
 
@@ -164,7 +164,7 @@ class Mul:
 class Arith:
     """``a + b``, ``a - b``, ``a / b``, ``a ** b`` or ``-a`` with a schedule among its operands.
 
-    ``op`` is the operator (``"neg"`` for ``-a``); :func:`build` applies Python's own operator,
+    ``op`` is the operator (``"neg"`` for ``-a``); `build` applies Python's own operator,
     so the text means what it means in Python.
     """
 
@@ -202,7 +202,7 @@ def parse(text: str) -> Schedule:
         The schedule.
 
     Raises:
-        ParseError: (a :class:`~lrsched.ScheduleError`) for any text that is not a valid
+        ParseError: (a `lrsched.ScheduleError`) for any text that is not a valid
             schedule expression, including one whose constructor rejects its arguments. Its
             message shows the position with a caret. No other exception escapes for a ``str``.
         TypeError: If ``text`` is not a ``str``.
@@ -241,7 +241,7 @@ def parse(text: str) -> Schedule:
 
 
 def read(text: str) -> Value:
-    """Check ``text`` and turn it into plain values, :class:`Call` and :class:`Mul` nodes.
+    """Check ``text`` and turn it into plain values, `Call` and `Mul` nodes.
 
     Nothing is built: constructors are looked up (an unknown name is an error) but not called.
     Numbers are computed (``-2``, ``2 * 0.5``), with Python's meaning.
@@ -262,7 +262,7 @@ def read(text: str) -> Value:
 
 
 def build(value: Value, text: str = "") -> object:  # noqa: PLR0911 (one return per kind of value)
-    """Call the constructors of a tree made by :func:`read`; errors point into ``text``."""
+    """Call the constructors of a tree made by `read`; errors point into ``text``."""
     if isinstance(value, Call):
         args = [build(a, text) for a in value.args]
         kwargs = {name: build(v, text) for name, v in value.kwargs}
@@ -371,7 +371,7 @@ _WHITESPACE = " \t\n\f\v"
 
 
 class _Reader:
-    """Walks the ast of one text, turning allowed nodes into :data:`Value` s."""
+    """Walks the ast of one text, turning allowed nodes into `Value` s."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -420,7 +420,7 @@ class _Reader:
             raise self.fail(msg, 0, len(self.text)) from None
 
     def check_tokens(self) -> None:
-        """Limits that must hold before :func:`ast.parse` sees the text (it may recurse)."""
+        """Limits that must hold before `ast.parse` sees the text (it may recurse)."""
         if "\0" in self.text:
             msg = "text contains a null character"
             raise self.fail(msg, self.text.index("\0"))

@@ -1,10 +1,10 @@
 """What a step writes into the param groups, worked out once; the one write path and its guard.
 
-A :class:`Plan` lists every driven value of the current param groups (a *cell*: key, group,
+A `Plan` lists every driven value of the current param groups (a *cell*: key, group,
 element) with its base and the slot of its schedule. It is built without touching the
 optimizer: the ``initial_<key>`` that a group seen for the first time needs is only written by
-:meth:`Plan.write`, after every value of the step has passed the guard, so a failing step
-changes nothing. The guard (:data:`DOMAINS`) refuses values outside a key's domain: an lr, a
+`Plan.write`, after every value of the step has passed the guard, so a failing step
+changes nothing. The guard (`DOMAINS`) refuses values outside a key's domain: an lr, a
 weight decay or a momentum that is negative or not finite, a beta outside ``[0, 1)``, any value
 that is not finite.
 """
@@ -107,7 +107,7 @@ class Plan:
     fast: Callable[[float], list[float]] | None = None  # step() of the simple case
 
     def simplify(self, fns: list[Callable[[float], float]]) -> None:
-        """Set up :attr:`fast` if this is the simple case, else clear it.
+        """Set up `fast` if this is the simple case, else clear it.
 
         The simple case is one float lr schedule (``fns[0]``) for every group:
         ``fast(t)`` evaluates and writes the step at time ``t``.
@@ -140,7 +140,7 @@ class Plan:
     def write(self, values: list[float]) -> list[float]:
         """Write ``base * value`` for every cell; return the lr of each group.
 
-        Every value is checked first: :class:`Refused` is raised for the first one outside its
+        Every value is checked first: `Refused` is raised for the first one outside its
         domain, before anything is written. Then the pending ``initial_<key>`` are set.
         """
         new = self._guard(values)

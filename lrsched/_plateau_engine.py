@@ -1,13 +1,13 @@
 """The plateau rule decided incrementally: O(1) amortised per metric, whatever the history.
 
-A :class:`~lrsched._plateau.Plateau` is a value that holds its whole history; recording a metric
+A `lrsched._plateau.Plateau` is a value that holds its whole history; recording a metric
 into it builds a new node. A binding that receives a metric every few steps for a million steps
-cannot afford that, so it keeps, per plateau rule, a :class:`Decisions`: torch's counters (best,
+cannot afford that, so it keeps, per plateau rule, a `Decisions`: torch's counters (best,
 bad epochs, cooldown) after the last metric, the recorded history as growing lists, and the
 times of the reductions decided so far. Recording a metric advances the counters once; the
 value at ``t`` is ``max(gamma ** (reductions at times <= t), low)``, read in O(1) at the
 current time and with a bisection for time travel. Only rewriting the past (recording at a time
-at or before the last recorded one) replays the history, as a :class:`Plateau` does.
+at or before the last recorded one) replays the history, as a `Plateau` does.
 
 A property test ties it to the node: for any history, the values and reductions agree exactly.
 This module knows the rule's options and nothing of torch.

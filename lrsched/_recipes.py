@@ -2,7 +2,7 @@
 
 `warmup_stable_decay(10, 80, 10)` is a warmup over a concat of a constant and a decay, but the
 user wrote `warmup_stable_decay(10, 80, 10)`, so that is what its repr, its dict form and
-`describe` show. A :class:`Recipe` node holds the call (the constructor's name and its
+`describe` show. A `Recipe` node holds the call (the constructor's name and its
 canonical arguments) and the tree it expands to; every fact of its value is its expansion's.
 """
 

@@ -99,7 +99,7 @@ def _data(value: object) -> object:
 
 
 def from_dict(data: object) -> Schedule:
-    """Build the schedule described by a dict from :func:`to_dict` (or written by hand).
+    """Build the schedule described by a dict from `to_dict` (or written by hand).
 
     ``data`` is the versioned envelope ``{"format": "lrsched", "version": 2, "schedule": node}``
     (version 1 documents of lrsched 0.1 are upgraded as they load) or a bare node

@@ -6,7 +6,7 @@ differ passes those values explicitly), and parameters equal to their default ar
 text form (``repr``), the dict form and ``describe`` are all printed from a spelling, so they
 cannot disagree, and a default is written once: in the constructor's signature.
 
-A spelling is a :class:`Call` (``cosine(95, end=0.01)``) or an :class:`Infix` chain
+A spelling is a `Call` (``cosine(95, end=0.01)``) or an `Infix` chain
 (``0.1 * cosine(95)``), whose operands are numbers or schedules.
 """
 

@@ -1,7 +1,7 @@
 """Argument checks shared by every constructor.
 
 Each check converts its argument to canonical form (numbers become ``float``, ``-0.0`` becomes
-``0.0``) and raises :class:`~lrsched.ScheduleError` with a message that names the parameter,
+``0.0``) and raises `lrsched.ScheduleError` with a message that names the parameter,
 the rule and the value, e.g. ``duration must be > 0 (got 0)``.
 """
 

@@ -1,8 +1,8 @@
-"""The torch binding's public face: :func:`bind` and :class:`BoundSchedule` (imports torch).
+"""The torch binding's public face: `bind` and `BoundSchedule` (imports torch).
 
-The binding is split by responsibility: :mod:`lrsched._bound` (the LRScheduler),
-:mod:`lrsched._drives` (the arguments), :mod:`lrsched._plan` (the writes and the value guard),
-:mod:`lrsched._feeding` (plateaus), :mod:`lrsched._checkpoint` (the torch-free state format).
+The binding is split by responsibility: `lrsched._bound` (the LRScheduler),
+`lrsched._drives` (the arguments), `lrsched._plan` (the writes and the value guard),
+`lrsched._feeding` (plateaus), `lrsched._checkpoint` (the torch-free state format).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Convert torch learning-rate schedulers into schedules: :func:`from_torch`.
+"""Convert torch learning-rate schedulers into schedules: `from_torch`.
 
 This module imports torch; ``import lrsched`` does not import it (``lrsched.from_torch`` is
 resolved on first use).
@@ -23,7 +23,7 @@ how they were entered. The conversion models each scheduler by the way torch fir
     closed form at epoch 0 (from ``base_lrs``), or ``get_lr()`` for the classes without one.
 
 Everything that no clean expression reproduces is refused with a
-:class:`~lrsched.ScheduleError` that names the scheduler and the quirk; see ``docs/migration.md``.
+`lrsched.ScheduleError` that names the scheduler and the quirk; see ``docs/migration.md``.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ __all__ = ["Converted", "from_torch"]
 class Converted:
     """A ``from_torch`` result: absolute schedules of a scheduler now at ``epoch``.
 
-    :func:`lrsched.bind` reads it: the schedules are bound absolute (the base lr is already in
+    `lrsched.bind` reads it: the schedules are bound absolute (the base lr is already in
     them) and the binding starts at ``epoch``, so a scheduler converted mid-run continues its
     trajectory. It compares, prints and pickles as the plain tuple or list it is.
     """
@@ -71,7 +71,7 @@ class Converted:
 
 
 class ConvertedTuple(tuple, Converted):  # type: ignore[type-arg]  # noqa: SLOT001 (has .epoch)
-    """The tuple of lr schedules of :func:`from_torch`."""
+    """The tuple of lr schedules of `from_torch`."""
 
     def __new__(cls, items: Any, epoch: int) -> Self:
         made: Self = super().__new__(cls, items)
@@ -148,7 +148,7 @@ def from_torch(scheduler: object, *, keys: bool = False) -> tuple[Schedule, ...]
     ``CyclicLR``, ``OneCycleLR`` (torch's value at ``t = total_steps``, then held),
     ``SequentialLR`` (nested too) and ``ChainedScheduler`` where torch's result is a product.
 
-    With ``keys=True`` the result is a dict of :func:`lrsched.bind` keywords, each a list with
+    With ``keys=True`` the result is a dict of `lrsched.bind` keywords, each a list with
     one absolute schedule per param group: ``{"lr": [...]}``, plus the momentum that a
     ``CyclicLR`` or ``OneCycleLR`` with ``cycle_momentum=True`` cycles, as torch writes it:
     ``"momentum": [...]`` (SGD, RMSprop), or ``"betas": [(beta1, None), ...]`` for optimizers

@@ -76,11 +76,6 @@ def test_pages_hold_no_raw_markup(site: Path) -> None:
     assert {page: found for page, found in bad.items() if found} == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the algebra modules' docstrings still use reST (.. math::, :func:); the node "
-    "protocol rework converts them to Markdown: remove this mark when it has landed",
-)
 def test_api_reference_holds_no_raw_markup(site: Path) -> None:
     found = raw_markup(pages(site)["api"])
     assert found == []
