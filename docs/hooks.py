@@ -56,6 +56,8 @@ GROUPS: dict[str, str] = {
     "Text and dict forms": "Reading and writing schedules as text and as plain data.",
     "Pictures": "Plots of schedules (matplotlib, the `[plot]` extra); notebooks show a schedule "
     "as a picture by themselves.",
+    "Runs": "A run's length, to bind schedules written over the fraction of training or in "
+    "epochs (see the runs page).",
     "torch": "The torch binding (these import torch when first used).",
     "Other": "",
 }
@@ -234,4 +236,6 @@ def _group(name: str, module: str) -> str:
         return "Text and dict forms"
     if module in {"lrsched._core", "lrsched._errors"}:
         return "Core"
+    if module == "lrsched._run":
+        return "Runs"
     return "Other"

@@ -103,6 +103,14 @@ class Run:
         steps_per_epoch: Optimizer steps per epoch, or None.
         unit: `"fraction"`, `"epoch"` or `"step"`.
 
+    Examples:
+        >>> import lrsched as ls
+        >>> run = ls.run(epochs=90, steps_per_epoch=1000)
+        >>> run
+        Run(steps=90000, steps_per_epoch=1000, unit='fraction')
+        >>> run.in_steps(ls.cosine(1))(45_000)
+        0.5
+
     """
 
     steps: int
