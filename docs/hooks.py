@@ -230,12 +230,12 @@ def _group(name: str, module: str) -> str:
         first: Any = next(iter(inspect.signature(CONSTRUCTORS[name]).parameters.values()), None)
         takes_schedules = first is not None and "Schedule" in str(first.annotation)
         return "Combinators" if takes_schedules else "Schedules"
-    if module == "lrsched._display":
-        return "Pictures"
-    if module in {"lrsched._parse", "lrsched._serialize"}:
-        return "Text and dict forms"
-    if module in {"lrsched._core", "lrsched._errors"}:
-        return "Core"
-    if module == "lrsched._run":
-        return "Runs"
-    return "Other"
+    by_module = {
+        "lrsched._display": "Pictures",
+        "lrsched._parse": "Text and dict forms",
+        "lrsched._serialize": "Text and dict forms",
+        "lrsched._core": "Core",
+        "lrsched._errors": "Core",
+        "lrsched._run": "Runs",
+    }
+    return by_module.get(module, "Other")
