@@ -56,6 +56,8 @@ GROUPS: dict[str, str] = {
     "Text and dict forms": "Reading and writing schedules as text and as plain data.",
     "Pictures": "Plots of schedules (matplotlib, the `[plot]` extra); notebooks show a schedule "
     "as a picture by themselves.",
+    "Runs": "A run's length, to bind schedules written over the fraction of training or in "
+    "epochs (see the runs page).",
     "torch": "The torch binding (these import torch when first used).",
     "Other": "",
 }
@@ -228,10 +230,12 @@ def _group(name: str, module: str) -> str:
         first: Any = next(iter(inspect.signature(CONSTRUCTORS[name]).parameters.values()), None)
         takes_schedules = first is not None and "Schedule" in str(first.annotation)
         return "Combinators" if takes_schedules else "Schedules"
-    if module == "lrsched._display":
-        return "Pictures"
-    if module in {"lrsched._parse", "lrsched._serialize"}:
-        return "Text and dict forms"
-    if module in {"lrsched._core", "lrsched._errors"}:
-        return "Core"
-    return "Other"
+    by_module = {
+        "lrsched._display": "Pictures",
+        "lrsched._parse": "Text and dict forms",
+        "lrsched._serialize": "Text and dict forms",
+        "lrsched._core": "Core",
+        "lrsched._errors": "Core",
+        "lrsched._run": "Runs",
+    }
+    return by_module.get(module, "Other")

@@ -33,6 +33,7 @@ from lrsched._noise import noise
 from lrsched._parse import ParseError, parse
 from lrsched._plateau import plateau
 from lrsched._recipes import shift, warmup_stable_decay
+from lrsched._run import Run, run
 from lrsched._serialize import from_dict, to_dict
 from lrsched._timemaps import compose, staircase, stretch, time
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BoundSchedule",
     "ParseError",
+    "Run",
     "Schedule",
     "ScheduleError",
     "add",
@@ -75,6 +77,7 @@ __all__ = [
     "power",
     "product",
     "repeat",
+    "run",
     "shift",
     "staircase",
     "step",

@@ -34,6 +34,7 @@ from lrsched._drives import steps_per_epoch as checked_steps_per_epoch
 from lrsched._errors import ScheduleError
 from lrsched._feeding import Evaluator, clock_problem, contains_plateau
 from lrsched._plan import STALE, Plan, Refused, build, check, domain, plain, scaled
+from lrsched._run import Run
 from lrsched._validate import choice, count, format_number
 
 __all__ = ["BoundSchedule", "bind"]
@@ -111,6 +112,7 @@ class BoundSchedule(LRScheduler):
         clock: str = "step",
         on_schedule_change: str = "refuse",
         replace: bool = False,
+        run: Run | None = None,
         **keys: ScheduleSpec,
     ) -> None:
         # LRScheduler.__init__ is deliberately not called: it monkey-patches optimizer.step to
@@ -132,6 +134,9 @@ class BoundSchedule(LRScheduler):
             )
             raise ScheduleError(msg)
         made, self.absolute = drives(spec, keys, absolute_keys, optimizer.param_groups)
+        if run is not None:
+            made = _in_run(made, run, self.steps_per_epoch, start)
+        self.run = run
         self._setup = _Setup.of(made)
         if self._setup.fed and type(self) is BoundSchedule:
             # A binding whose schedules hold a plateau is also a ReduceLROnPlateau, so that
@@ -658,6 +663,8 @@ class BoundSchedule(LRScheduler):
             parts.append(f"absolute={self.absolute!r}")
         if self.steps_per_epoch is not None:
             parts.append(f"steps_per_epoch={self.steps_per_epoch}")
+        if self.run is not None:
+            parts.append(f"run={self.run!r}")
         if self._follows:
             parts.append("clock='optimizer'")
         return f"BoundSchedule({', '.join(parts)})"
@@ -711,6 +718,38 @@ def _scaled_drive(drive: Drive, factors: Mapping[Cell, float], n: int) -> Drive:
         return attrs.evolve(drive, every=None, groups=dict(enumerate(column)))
     groups = {g: scaled_entry(g, entry) for g, entry in drive.groups.items()}
     return attrs.evolve(drive, groups=groups)
+
+
+def _in_run(
+    made: tuple[Drive, ...], run: object, steps_per_epoch: int | None, start: int
+) -> tuple[Drive, ...]:
+    """The drives with every schedule converted to optimizer steps by ``run``."""
+    if not isinstance(run, Run):
+        msg = f"run must be an lrsched.Run, made by ls.run(...) (got {type(run).__name__})"
+        raise TypeError(msg)
+    if steps_per_epoch is not None:
+        msg = (
+            "give steps_per_epoch to ls.run(...), not to bind, when binding with run=: the "
+            "binding then counts optimizer steps"
+        )
+        raise ScheduleError(msg)
+    if start:
+        msg = "run= converts schedules written in the run's unit, not a converted torch scheduler"
+        raise ScheduleError(msg)
+
+    def entry(e: Any) -> Any:
+        if isinstance(e, Schedule):
+            return run.in_steps(e)
+        return None if e is None else tuple(None if s is None else run.in_steps(s) for s in e)
+
+    return tuple(
+        attrs.evolve(
+            d,
+            every=entry(d.every),
+            groups={g: entry(e) for g, e in d.groups.items()},
+        )
+        for d in made
+    )
 
 
 @lru_cache(maxsize=512)
@@ -776,6 +815,7 @@ def bind(  # noqa: PLR0913 (the options of a binding, keyword-only)
     clock: str = "step",
     on_schedule_change: str = "refuse",
     replace: bool = False,
+    run: Run | None = None,
     **keys: ScheduleSpec,
 ) -> BoundSchedule:
     """Bind schedules to an optimizer's param groups; applies the start time immediately.
@@ -821,6 +861,9 @@ def bind(  # noqa: PLR0913 (the options of a binding, keyword-only)
             (see `BoundSchedule.load_state_dict`).
         replace: Replace a binding of the optimizer that drives the same values (it stops
             writing); without it, such a second binding is refused.
+        run: A `lrsched.Run` (`ls.run(steps=...)`): the schedules are written in its unit (the
+            fraction of training, epochs or steps) and converted to optimizer steps by
+            `Run.in_steps` (checked against the run's length); one step is one optimizer step.
         keys: Schedules for other param-group keys, e.g. ``momentum=``, ``betas=``.
 
     Returns:
@@ -859,5 +902,6 @@ def bind(  # noqa: PLR0913 (the options of a binding, keyword-only)
         clock=clock,
         on_schedule_change=on_schedule_change,
         replace=replace,
+        run=run,
         **keys,
     )

@@ -3,7 +3,9 @@
 Subcommands (`lrsched COMMAND --help` for details):
 
 - `show EXPR --epochs N [--every K]`: a table of epoch -> value (with a row at each breakpoint)
-  and a terminal chart with ticks on both axes.
+  and a terminal chart with ticks on both axes. `--total N [--steps-per-epoch K] [--over UNIT]`
+  shows a schedule written in the units of a run (the fraction of training, epochs) over its
+  steps (see the runs page of the docs).
 - `plot EXPR [EXPR ...] --epochs N -o FILE`: a PNG, SVG or PDF drawn with matplotlib, several
   schedules on one plot with a legend, drops vertical at the exact breakpoints (needs
   `pip install "lrsched-algebra[plot]"`).
@@ -13,7 +15,8 @@ Subcommands (`lrsched COMMAND --help` for details):
 
 `EXPR` is the text form (`"0.1 * warmup(cosine(95), 5)"`), or the JSON form (anything that
 starts with `{`), or `-` to read either from standard input. `--steps N` may stand for
-`--epochs N` wherever it appears: it counts the same times and labels them "step".
+`--epochs N` wherever it appears: it counts the same times and labels them "step". Counts may
+be written `100000`, `100_000`, `1e5` or `100k`.
 
 Whatever the arguments, the command answers in bounded time and memory, and a bad argument
 exits with status 1 (a bad schedule) or 2 (a bad option) and one `lrsched:` message, never a
@@ -55,6 +58,7 @@ import numpy as np
 from lrsched._display import PLOT_HINT, draw, short_label
 from lrsched._errors import ScheduleError
 from lrsched._parse import parse
+from lrsched._run import UNITS, exact_number, run
 from lrsched._serialize import from_dict, to_dict
 from lrsched._validate import format_number
 
@@ -243,10 +247,31 @@ def _horizon_options(parser: argparse.ArgumentParser, *, required: bool) -> None
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--epochs", type=_positive_int, metavar="N", help="times 0 to N-1")
     group.add_argument("--steps", type=_positive_int, metavar="N", help="the same, labelled 'step'")
+    group.add_argument(
+        "--total",
+        type=_positive_int,
+        metavar="N",
+        help="a run of N optimizer steps: EXPR is written over the fraction of training "
+        "(0 to 1) unless --over says otherwise, and is shown over steps 0 to N-1",
+    )
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=_positive_int,
+        metavar="K",
+        help="optimizer steps per epoch of the run (with --total, or with --epochs: a run of "
+        "N*K steps, EXPR in epochs)",
+    )
+    parser.add_argument(
+        "--over",
+        choices=list(UNITS),
+        help="what EXPR's time counts in the run (default: fraction with --total, epoch with "
+        "--epochs)",
+    )
     parser.add_argument(
         "--unit",
         choices=["epoch", "step"],
-        help="what the times count, for labels (default: epoch; step with --steps)",
+        help="what the times count, for labels (default: epoch; step with --steps or --total); "
+        "in a run, the unit it is shown in",
     )
 
 
@@ -255,6 +280,45 @@ def _horizon(args: argparse.Namespace) -> tuple[int | None, str]:
     horizon: int | None = args.epochs if args.epochs is not None else args.steps
     unit: str = args.unit or ("step" if args.steps is not None else "epoch")
     return horizon, unit
+
+
+def _timed(s: Schedule, args: argparse.Namespace) -> tuple[Schedule, int | None, str]:
+    """`s` with the horizon and the unit it is shown in.
+
+    In a run (`--total`, `--steps-per-epoch`), `s` is converted from the unit it is written in
+    (`--over`) to the one it is shown in (`--unit`).
+    """
+    per_epoch = args.steps_per_epoch
+    if args.total is None and per_epoch is None:
+        if args.over is not None:
+            msg = "--over says what EXPR's time counts in a run: give the run with --total N"
+            raise _CommandError(msg)
+        horizon, unit = _horizon(args)
+        return s, horizon, unit
+    if args.total is not None:
+        the_run = run(steps=args.total, steps_per_epoch=per_epoch, unit=args.over or "fraction")
+        unit = args.unit or "step"
+    elif args.epochs is not None:
+        the_run = run(epochs=args.epochs, steps_per_epoch=per_epoch, unit=args.over or "epoch")
+        unit = args.unit or "epoch"
+    else:
+        msg = "--steps-per-epoch needs the run's length: --total N (steps) or --epochs N"
+        raise _CommandError(msg)
+    try:
+        in_steps = the_run.in_steps(s)  # checks the horizon against the run
+    except ScheduleError as error:
+        msg = f"{error} (here: --over {{fraction,epoch,step}})"
+        raise _CommandError(msg) from None
+    if unit == "step":
+        return in_steps, the_run.steps, unit
+    epochs = the_run.epochs
+    if epochs is None or not epochs.is_integer():
+        msg = (
+            f"--unit epoch needs a whole number of epochs: {the_run.steps} steps of "
+            f"{per_epoch} per epoch are {epochs} epochs (or pass --steps-per-epoch)"
+        )
+        raise _CommandError(msg)
+    return the_run.in_epochs(s), int(epochs), unit
 
 
 def _version() -> str:
@@ -267,15 +331,18 @@ def _version() -> str:
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", "")) if len(text) <= 40 else -1
-    except ValueError:
-        msg = f"must be a positive integer (got {_clip(repr(text), 40)})"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 0 < value <= 2**53:
+    """A count written `100000`, `100_000`, `1e5` or `100k` (exactly: `1.5k` is 1500)."""
+    exact = exact_number(text)
+    if exact is None:
+        msg = (
+            f"must be a positive integer (got {_clip(repr(text), 40)}); write it as 100000, "
+            "100_000, 1e5 or 100k"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    if exact.denominator != 1 or not 0 < exact <= 2**53:
         msg = f"must be a positive integer up to 2**53 (got {_clip(text, 40)})"
         raise argparse.ArgumentTypeError(msg)
-    return value
+    return int(exact)
 
 
 def _bounded(low: int, high: int) -> Any:
@@ -306,8 +373,7 @@ def _size(text: str) -> tuple[float, float]:
 
 
 def _show(args: argparse.Namespace) -> int:
-    s = _load(args.expr)
-    epochs, unit = _horizon(args)
+    s, epochs, unit = _timed(_load(args.expr), args)
     assert epochs is not None  # required  # noqa: S101
     every: int = args.every or _nice_step(epochs / 20)
     if epochs / every > MAX_ROWS:
@@ -323,9 +389,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
-    s = _load(args.expr)
+    s, horizon, unit = _timed(_load(args.expr), args)
     print(s.describe())
-    horizon, unit = _horizon(args)
     if horizon:
         print(_summary(s, horizon, unit))
     return 0
@@ -360,12 +425,14 @@ def _plot(args: argparse.Namespace) -> int:
     if max(width, height) * args.dpi > MAX_PIXELS:
         msg = f"--size {width:g}x{height:g} at --dpi {args.dpi} is over {MAX_PIXELS} pixels a side"
         raise _CommandError(msg)
-    schedules = [_load(expr) for expr in args.exprs]
-    labels: list[str] = args.label or [short_label(s) for s in schedules]
-    if len(labels) != len(schedules):
-        msg = f"give one --label per EXPR (got {len(labels)} for {len(schedules)})"
+    loaded = [_load(expr) for expr in args.exprs]
+    labels: list[str] = args.label or [short_label(s) for s in loaded]
+    if len(labels) != len(loaded):
+        msg = f"give one --label per EXPR (got {len(labels)} for {len(loaded)})"
         raise _CommandError(msg)
-    epochs, unit = _horizon(args)
+    timed = [_timed(s, args) for s in loaded]
+    schedules = [s for s, _, _ in timed]
+    _, epochs, unit = timed[0]
     assert epochs is not None  # required  # noqa: S101
     figure = Figure(figsize=(width, height), layout="constrained")
     axes = figure.add_subplot()

@@ -146,7 +146,7 @@ def test_bad_json_exits_1_with_the_path(capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["show", EXPR], "one of the arguments --epochs --steps is required"),
+        (["show", EXPR], "one of the arguments --epochs --steps --total is required"),
         (["show", EXPR, "--epochs", "0"], "must be a positive integer up to 2**53 (got 0)"),
         (["show", EXPR, "--epochs", "ten"], "must be a positive integer (got 'ten')"),
         (["plot", EXPR, "--epochs", "5"], "the following arguments are required: -o/--output"),
