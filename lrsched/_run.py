@@ -117,6 +117,19 @@ class Run:
     steps_per_epoch: int | None = None
     unit: str = "fraction"
 
+    def __attrs_post_init__(self) -> None:
+        # Built directly (`Run(...)`) as well as by `run`: the same rules either way.
+        for name, value in (("steps", self.steps), ("steps_per_epoch", self.steps_per_epoch)):
+            if value is None and name == "steps_per_epoch":
+                continue
+            if type(value) is not int or not 1 <= value <= _LARGEST:
+                msg = f"{name} must be an int from 1 to 2**53 (got {value!r})"
+                raise ScheduleError(msg)
+        choice("unit", self.unit, UNITS)
+        if self.unit == "epoch" and self.steps_per_epoch is None:
+            msg = "unit='epoch' needs steps_per_epoch: ls.run(..., steps_per_epoch=k)"
+            raise ScheduleError(msg)
+
     @property
     def epochs(self) -> float | None:
         """The number of epochs, `steps / steps_per_epoch` (None without steps per epoch).

@@ -167,6 +167,22 @@ def test_run_refuses_bad_lengths(kwargs: dict[str, object], message: str) -> Non
 
 
 @pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((0,), "steps must be an int from 1 to 2**53 (got 0)"),
+        ((10, 0), "steps_per_epoch must be an int from 1 to 2**53 (got 0)"),
+        ((10.0,), "steps must be an int from 1 to 2**53 (got 10.0)"),
+        ((10, None, "steps"), "unit must be one of 'fraction', 'epoch', 'step' (got 'steps')"),
+        ((10, None, "epoch"), "unit='epoch' needs steps_per_epoch"),
+    ],
+)
+def test_a_run_built_directly_is_checked_too(args: tuple[object, ...], message: str) -> None:
+    with pytest.raises(ls.ScheduleError) as info:
+        ls.Run(*args)  # type: ignore[arg-type]
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         ("100000", 100_000),
