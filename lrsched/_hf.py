@@ -1,13 +1,13 @@
 """Hugging Face transformers' schedules by name, as expressions: `from_hf`.
 
-Every name of ``transformers.get_scheduler`` maps to the expression of the factor its
-``LambdaLR`` multiplies the base lr by, number for number (``tests/peers/test_from_hf.py``
+Every name of `transformers.get_scheduler` maps to the expression of the factor its
+`LambdaLR` multiplies the base lr by, number for number (`tests/peers/test_from_hf.py`
 checks each against transformers itself). The same mapping reads a live lambda:
-`lrsched.from_torch` recognises the ``functools.partial`` of transformers' private
-``_get_*_lr_lambda`` functions that ``get_*_schedule`` build, so HF schedules convert exactly.
+`lrsched.from_torch` recognises the `functools.partial` of transformers' private
+`_get_*_lr_lambda` functions that `get_*_schedule` build, so HF schedules convert exactly.
 
 Nothing here imports transformers: a lambda is recognised by its function's module and name.
-Names whose lr depends on the run (``reduce_lr_on_plateau``, ``greedy``) and parameters that no
+Names whose lr depends on the run (`reduce_lr_on_plateau`, `greedy`) and parameters that no
 expression reproduces are refused with the reason.
 """
 
@@ -17,10 +17,9 @@ import functools
 import math
 import numbers
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrsched._combinators import concat, warmup
-from lrsched._core import Schedule
 from lrsched._curves import cosine, inverse_sqrt, linear, polynomial
 from lrsched._cycles import repeat
 from lrsched._errors import ScheduleError
@@ -28,6 +27,9 @@ from lrsched._leaves import constant
 from lrsched._recipes import shift, warmup_stable_decay
 from lrsched._timemaps import compose, time
 from lrsched._validate import format_number
+
+if TYPE_CHECKING:
+    from lrsched._core import Schedule
 
 __all__ = ["from_hf", "hf_lambda"]
 
@@ -57,7 +59,7 @@ def _real(where: str, name: str, value: object, *, low: float = 0.0) -> float:
 
 
 def _ramp(s: Schedule, w: int) -> Schedule:
-    """HF's warmup: ``t / max(1, w)`` before ``w``, then ``s`` on its own clock."""
+    """HF's warmup: `t / max(1, w)` before `w`, then `s` on its own clock."""
     return warmup(s, w) if w > 0 else s
 
 
@@ -73,7 +75,8 @@ def _linear(kw: Mapping[str, Any]) -> Schedule:
     w = _steps("linear", "num_warmup_steps", kw["num_warmup_steps"])
     n = _steps("linear", "num_training_steps", kw["num_training_steps"])
     if n <= w:
-        raise _err("linear", f"num_training_steps ({n}) must exceed num_warmup_steps ({w})")
+        where = "linear"
+        raise _err(where, f"num_training_steps ({n}) must exceed num_warmup_steps ({w})")
     return _ramp(linear(1.0, 0.0, n - w), w)
 
 
@@ -122,7 +125,8 @@ def _inverse_sqrt(kw: Mapping[str, Any]) -> Schedule:
     w = _steps("inverse_sqrt", "num_warmup_steps", kw["num_warmup_steps"])
     s = _steps("inverse_sqrt", "timescale", kw["timescale"])
     if s == 0:
-        raise _err("inverse_sqrt", "timescale must be > 0, got 0")
+        where = "inverse_sqrt"
+        raise _err(where, "timescale must be > 0, got 0")
     return _ramp(inverse_sqrt(s), w)
 
 
@@ -187,10 +191,10 @@ _LAMBDAS: dict[str, Callable[[Mapping[str, Any]], Schedule]] = {
 
 
 def hf_lambda(fn: object) -> Schedule | None:
-    """The expression of a transformers ``LambdaLR`` lambda, or None if it is not one.
+    """The expression of a transformers `LambdaLR` lambda, or None if it is not one.
 
-    Recognises ``get_constant_schedule``'s lambda and the ``functools.partial`` objects of
-    transformers' ``_get_*_lr_lambda`` functions; a recognised lambda whose parameters no
+    Recognises `get_constant_schedule`'s lambda and the `functools.partial` objects of
+    transformers' `_get_*_lr_lambda` functions; a recognised lambda whose parameters no
     expression reproduces raises `lrsched.ScheduleError` with the reason.
 
     Examples:
@@ -198,6 +202,7 @@ def hf_lambda(fn: object) -> Schedule | None:
         >>> from lrsched._hf import hf_lambda
         >>> hf_lambda(functools.partial(print, end="")) is None
         True
+
     """
     if _is_hf(fn) and getattr(fn, "__name__", "") == "_get_constant_lambda":
         return constant(1.0)
@@ -255,7 +260,7 @@ def _min_rate(name: str, kw: dict[str, Any], lr: float | None) -> float:
     return _real(name, "min_lr_rate", rate)
 
 
-def from_hf(  # noqa: C901, PLR0912 (one branch per name of get_scheduler)
+def from_hf(  # noqa: C901, PLR0912, PLR0915 (one branch per name of get_scheduler)
     name: str,
     num_warmup_steps: int | None = None,
     num_training_steps: int | None = None,
@@ -263,22 +268,22 @@ def from_hf(  # noqa: C901, PLR0912 (one branch per name of get_scheduler)
     lr: float | None = None,
     **scheduler_specific_kwargs: Any,
 ) -> Schedule:
-    """The schedule ``transformers.get_scheduler(name, ...)`` makes, as an expression.
+    """The schedule `transformers.get_scheduler(name, ...)` makes, as an expression.
 
-    The result is the factor of the base lr that HF's ``LambdaLR`` applies at each step: bind
-    it relative (``ls.bind(opt, s)``), or multiply by the lr. The arguments are
-    ``get_scheduler``'s, with ``scheduler_specific_kwargs`` spread as keywords (``num_cycles``,
-    ``lr_end``, ``power``, ``timescale``, ``min_lr_rate``, ``warmup_lr_rate``,
-    ``num_decay_steps``, ``num_stable_steps``, ``warmup_type``, ``decay_type``,
-    ``min_lr_ratio``). ``lr`` is the optimizer's lr, needed only where HF reads it
-    (``polynomial``'s ``lr_end``, an absolute ``min_lr``). As in HF, ``"constant"`` ignores
-    ``num_warmup_steps``.
+    The result is the factor of the base lr that HF's `LambdaLR` applies at each step: bind
+    it relative (`ls.bind(opt, s)`), or multiply by the lr. The arguments are
+    `get_scheduler`'s, with `scheduler_specific_kwargs` spread as keywords (`num_cycles`,
+    `lr_end`, `power`, `timescale`, `min_lr_rate`, `warmup_lr_rate`,
+    `num_decay_steps`, `num_stable_steps`, `warmup_type`, `decay_type`,
+    `min_lr_ratio`). `lr` is the optimizer's lr, needed only where HF reads it
+    (`polynomial`'s `lr_end`, an absolute `min_lr`). As in HF, `"constant"` ignores
+    `num_warmup_steps`.
 
-    ``reduce_lr_on_plateau`` and ``greedy`` follow the loss, not the step: they are refused
+    `reduce_lr_on_plateau` and `greedy` follow the loss, not the step: they are refused
     (write `lrsched.plateau` for the former).
 
     Args:
-        name: a ``get_scheduler`` name (a ``SchedulerType`` value).
+        name: a `get_scheduler` name (a `SchedulerType` value).
         num_warmup_steps: the warmup, in steps.
         num_training_steps: the total, in steps.
         lr: the optimizer's lr, where HF reads it.
@@ -297,6 +302,7 @@ def from_hf(  # noqa: C901, PLR0912 (one branch per name of get_scheduler)
         warmup(cosine(100, periodic=True), 10)
         >>> ls.from_hf("linear", 100, 1000)
         warmup(linear(1, 0, 900), 100)
+
     """
     key = getattr(name, "value", name)
     if key not in _NAMES:

@@ -1,8 +1,8 @@
-"""A peer's spelling of a schedule, as the command line reads it: ``hf:cosine(10, 110)``.
+"""A peer's spelling of a schedule, as the command line reads it: `hf:cosine(10, 110)`.
 
-``PEER:NAME(ARGS)`` is the call a user of that library writes, with literal arguments only
-(numbers, strings, None, True/False), e.g. ``hf:cosine(num_warmup_steps=10,
-num_training_steps=110, num_cycles=1.5)``; the optimizer argument is left out. Nothing is
+`PEER:NAME(ARGS)` is the call a user of that library writes, with literal arguments only
+(numbers, strings, None, True/False), e.g. `hf:cosine(num_warmup_steps=10,
+num_training_steps=110, num_cycles=1.5)`; the optimizer argument is left out. Nothing is
 evaluated: the arguments are read with `ast.literal_eval`.
 """
 
@@ -20,30 +20,32 @@ if TYPE_CHECKING:
 __all__ = ["PEERS", "is_peer_text", "parse_peer"]
 
 PEERS = ("hf",)
-"""The peers the command line reads, by prefix: ``hf`` is Hugging Face transformers'
-``get_scheduler``."""
+"""The peers the command line reads, by prefix: `hf` is Hugging Face transformers'
+`get_scheduler`."""
 
 _HEAD = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*(\(.*)?\s*\Z", re.DOTALL)
 
 
 def is_peer_text(text: str) -> bool:
-    """Whether ``text`` is written ``PEER:NAME...`` (lrsched's own text form has no colon).
+    """Whether `text` is written `PEER:NAME...` (lrsched's own text form has no colon).
 
     Examples:
         >>> from lrsched._peer_text import is_peer_text
         >>> is_peer_text("hf:cosine(10, 110)"), is_peer_text("0.1 * cosine(95)")
         (True, False)
+
     """
     return _HEAD.match(text) is not None
 
 
 def parse_peer(text: str) -> Schedule:
-    """The schedule of a peer's spelling ``PEER:NAME(ARGS)``.
+    """The schedule of a peer's spelling `PEER:NAME(ARGS)`.
 
     Examples:
         >>> from lrsched._peer_text import parse_peer
         >>> parse_peer("hf:cosine(num_warmup_steps=10, num_training_steps=110)")
         warmup(cosine(100, periodic=True), 10)
+
     """
     match = _HEAD.match(text)
     if match is None:
