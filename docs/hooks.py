@@ -59,6 +59,7 @@ GROUPS: dict[str, str] = {
     "Runs": "A run's length, to bind schedules written over the fraction of training or in "
     "epochs (see the runs page).",
     "torch": "The torch binding (these import torch when first used).",
+    "Other libraries": "Schedules by the names other libraries give them (no peer is imported).",
     "Other": "",
 }
 
@@ -237,5 +238,6 @@ def _group(name: str, module: str) -> str:
         "lrsched._core": "Core",
         "lrsched._errors": "Core",
         "lrsched._run": "Runs",
+        "lrsched._hf": "Other libraries",
     }
     return by_module.get(module, "Other")

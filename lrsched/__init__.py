@@ -28,6 +28,7 @@ from lrsched._curves import cosine, inverse_sqrt, linear, piecewise_linear, poly
 from lrsched._cycles import cosine_restarts, cyclic, one_cycle, repeat
 from lrsched._display import plot
 from lrsched._errors import ScheduleError
+from lrsched._hf import from_hf
 from lrsched._leaves import constant, exponential, function, milestones, multiplicative, step
 from lrsched._noise import noise
 from lrsched._parse import ParseError, parse
@@ -59,6 +60,7 @@ __all__ = [
     "divide",
     "exponential",
     "from_dict",
+    "from_hf",
     "from_torch",
     "function",
     "inverse_sqrt",

@@ -58,6 +58,7 @@ import numpy as np
 from lrsched._display import PLOT_HINT, draw, short_label
 from lrsched._errors import ScheduleError
 from lrsched._parse import parse
+from lrsched._peer_text import is_peer_text, parse_peer
 from lrsched._run import UNITS, exact_number, run
 from lrsched._serialize import from_dict, to_dict
 from lrsched._validate import format_number
@@ -505,6 +506,8 @@ def _load_text(text: str, source: str) -> Schedule:
         where = "standard input is empty" if source == "-" else "the expression is empty"
         msg = f'{where}: give a schedule such as "0.1 * warmup(cosine(95), 5)"'
         raise _CommandError(msg)
+    if is_peer_text(text):  # a peer's spelling, e.g. hf:cosine(10, 110)
+        return parse_peer(text)
     if not text.lstrip().startswith("{"):
         return parse(text)
     return from_dict(read_json(text))

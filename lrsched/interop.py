@@ -42,6 +42,7 @@ from lrsched._combinators import Concat, concat, product
 from lrsched._curves import Linear, cosine, linear, polynomial
 from lrsched._cycles import cosine_restarts, cyclic, one_cycle
 from lrsched._errors import ScheduleError
+from lrsched._hf import hf_lambda
 from lrsched._leaves import (
     Constant,
     constant,
@@ -231,6 +232,15 @@ def from_torch(scheduler: object, *, keys: bool = False) -> tuple[Schedule, ...]
         else:
             out[key] = ConvertedList(momenta, epoch)
     return out
+
+
+def _lambda(fn: Callable[[int], float]) -> Schedule:
+    """A LambdaLR's lambda: transformers' own lambdas exactly, any other callable wrapped."""
+    try:
+        known = hf_lambda(fn)
+    except ScheduleError:  # transformers' lambda with parameters no expression reproduces
+        known = None
+    return function(fn) if known is None else known
 
 
 def _refuse(where: str, reason: str) -> ScheduleError:
@@ -600,7 +610,7 @@ class _Converter:
         kind = type(s)
         if kind is tls.LambdaLR:
             bases = self.base_lrs(s, where)
-            return [product(b, function(fn)) for b, fn in zip(bases, s.lr_lambdas, strict=True)]
+            return [product(b, _lambda(fn)) for b, fn in zip(bases, s.lr_lambdas, strict=True)]
         if kind is tls.CosineAnnealingWarmRestarts:
             return self.warm_restarts(s, where)
         if kind is tls.CyclicLR:
