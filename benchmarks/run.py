@@ -550,6 +550,42 @@ def figure_arithmetic(cfg: Config) -> Iterator[Row]:
         )
 
 
+# -- 8. peers: the same schedule in other libraries (rows skipped when a peer is absent) --------
+
+
+def fvcore_warmup_cosine() -> Callable[[float], float] | None:
+    """fvcore's schedulers for `warmup_cosine()`, called with the fraction `t / total`."""
+    try:
+        from fvcore.common import param_scheduler as ps  # noqa: PLC0415 (optional peer)
+    except ImportError:
+        return None
+    total = WARMUP + DECAY
+    scheduler: Callable[[float], float] = ps.CompositeParamScheduler(
+        [ps.LinearParamScheduler(0.0, 1.0), ps.CosineParamScheduler(1.0, 0.0)],
+        [WARMUP / total, DECAY / total],
+        ["rescaled", "rescaled"],
+    )
+    return scheduler
+
+
+def figure_peers(cfg: Config) -> Iterator[Row]:
+    s, fvcore = warmup_cosine(), fvcore_warmup_cosine()
+    if fvcore is None:
+        return
+    total = WARMUP + DECAY
+    for t in (50_000, 10**6 - 1):
+        where = min(t, total - 1) / total
+        ns = {"s": s, "f": fvcore, "t": t, "where": where}
+        if t < total:
+            assert math.isclose(s(t), fvcore(where), rel_tol=1e-12)
+        pair = compare(
+            calibrated("s(t)", ns, cfg.min_sample_s),
+            calibrated("f(where)", ns, cfg.min_sample_s),
+            cfg.rounds,
+        )
+        yield ratio_row(f"8. peers, s({t})", f"s({t})", "fvcore scheduler(t / total)", pair, 1.0)
+
+
 FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
     "step": figure_step,
     "scalar": figure_scalar,
@@ -559,6 +595,7 @@ FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
     "memory": figure_memory,
     "soak": figure_soak,
     "arithmetic": figure_arithmetic,
+    "peers": figure_peers,
 }
 
 

@@ -41,6 +41,11 @@ FIGURES = [
     ("7. 10-deep sum, s(t)", "a * b per level"),
     ("7. 10-deep sum, vector", "a * b per level"),
 ]
+# Rows against a peer library: printed only when the peer is installed (the `bench` extra).
+PEER_FIGURES = [
+    ("8. peers, s(50000)", "fvcore scheduler(t / total)", "fvcore"),
+    ("8. peers, s(999999)", "fvcore scheduler(t / total)", "fvcore"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +69,22 @@ def test_quick_mode_prints_every_figure_with_its_reference(
     assert rows[0].rstrip().endswith(("yes", "NO", "-"))
 
 
+@pytest.mark.parametrize(
+    ("figure", "reference", "peer"), PEER_FIGURES, ids=[f for f, _, _ in PEER_FIGURES]
+)
+def test_quick_mode_prints_every_peer_row(
+    table: list[str], figure: str, reference: str, peer: str
+) -> None:
+    pytest.importorskip(peer)
+    rows = [line for line in table if line.startswith(figure) and reference in line]
+    assert len(rows) == 1, (figure, reference, table)
+    assert rows[0].rstrip().endswith(("yes", "NO", "-"))
+
+
 def test_quick_mode_prints_a_summary(table: list[str]) -> None:
     assert table[0].startswith("lrsched benchmarks (quick")
     assert table[-1].endswith("targets met")
     rows = [line for line in table[3:-1] if line.strip()]
+    known = FIGURES + [(f, ref) for f, ref, _ in PEER_FIGURES]
     # Every row is a known figure (each figure's own row is checked above).
-    assert all(any(row.startswith(f) and ref in row for f, ref in FIGURES) for row in rows), rows
+    assert all(any(row.startswith(f) and ref in row for f, ref in known) for row in rows), rows
