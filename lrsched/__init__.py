@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from lrsched._arithmetic import add, divide, maximum, minimum, power, tanh
@@ -26,19 +27,19 @@ from lrsched._combinators import clamp, concat, product, warmup
 from lrsched._core import Schedule
 from lrsched._curves import cosine, inverse_sqrt, linear, piecewise_linear, polynomial
 from lrsched._cycles import cosine_restarts, cyclic, one_cycle, repeat
-from lrsched._display import plot
 from lrsched._errors import ScheduleError
-from lrsched._hf import from_hf
 from lrsched._leaves import constant, exponential, function, milestones, multiplicative, step
 from lrsched._noise import noise
-from lrsched._parse import ParseError, parse
 from lrsched._plateau import plateau
 from lrsched._recipes import shift, warmup_stable_decay
-from lrsched._run import Run, run
-from lrsched._serialize import from_dict, to_dict
 from lrsched._timemaps import compose, staircase, stretch, time
 
 if TYPE_CHECKING:
+    from lrsched._display import plot
+    from lrsched._hf import from_hf
+    from lrsched._parse import ParseError, parse
+    from lrsched._run import Run, run
+    from lrsched._serialize import from_dict, to_dict
     from lrsched.adapter import BoundSchedule, bind
     from lrsched.interop import from_torch
 
@@ -93,19 +94,33 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_TORCH_NAMES = frozenset({"BoundSchedule", "bind"})
-_INTEROP_NAMES = frozenset({"from_torch"})
+# Names imported on first use (PEP 562), so that `import lrsched` loads the algebra only: the
+# binding and the torch converter (they import torch), and the text form, the dict form, runs,
+# plots and peer recipes, which a training loop does not need (issue 16: import time).
+_LAZY = {
+    "BoundSchedule": "adapter",
+    "bind": "adapter",
+    "from_torch": "interop",
+    "plot": "_display",
+    "from_hf": "_hf",
+    "ParseError": "_parse",
+    "parse": "_parse",
+    "Run": "_run",
+    "run": "_run",
+    "from_dict": "_serialize",
+    "to_dict": "_serialize",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The torch binding is imported on first use, so `import lrsched` never imports torch.
-    if name in _TORCH_NAMES:
-        from lrsched import adapter  # noqa: PLC0415 (lazy on purpose)
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'lrsched' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"lrsched.{module}"), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
 
-        return getattr(adapter, name)
-    if name in _INTEROP_NAMES:
-        from lrsched import interop  # noqa: PLC0415 (lazy on purpose: it imports torch)
 
-        return getattr(interop, name)
-    msg = f"module 'lrsched' has no attribute {name!r}"
-    raise AttributeError(msg)
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
