@@ -110,6 +110,8 @@ _LAZY = {
     "from_dict": "_serialize",
     "to_dict": "_serialize",
 }
+_TORCH_NAMES = frozenset({"BoundSchedule", "bind"})
+"""The lazy names whose modules import torch (the docs build reads them without importing)."""
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ try:
 except ModuleNotFoundError as error:  # pragma: no cover - exercised in a subprocess test
     msg = (
         "lrsched.bind needs PyTorch, which is an optional extra: "
-        "pip install 'lrsched[torch]' (or install torch yourself)"
+        "pip install 'lrsched-algebra[torch]' (or install torch yourself)"
     )
     raise ImportError(msg) from error
 
