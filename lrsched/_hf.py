@@ -49,6 +49,12 @@ def _steps(where: str, name: str, value: object) -> int:
     return int(value)
 
 
+def _warmup_and_total(where: str, kw: Mapping[str, Any]) -> tuple[int, int]:
+    """``num_warmup_steps`` and ``num_training_steps``, each a whole number of steps >= 0."""
+    w = _steps(where, "num_warmup_steps", kw["num_warmup_steps"])
+    return w, _steps(where, "num_training_steps", kw["num_training_steps"])
+
+
 def _real(where: str, name: str, value: object, *, low: float = 0.0) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _err(where, f"{name} must be a number, got {value!r}")
@@ -72,8 +78,7 @@ def _constant_warmup(kw: Mapping[str, Any]) -> Schedule:
 
 
 def _linear(kw: Mapping[str, Any]) -> Schedule:
-    w = _steps("linear", "num_warmup_steps", kw["num_warmup_steps"])
-    n = _steps("linear", "num_training_steps", kw["num_training_steps"])
+    w, n = _warmup_and_total("linear", kw)
     if n <= w:
         where = "linear"
         raise _err(where, f"num_training_steps ({n}) must exceed num_warmup_steps ({w})")
@@ -82,8 +87,7 @@ def _linear(kw: Mapping[str, Any]) -> Schedule:
 
 def _cosine(kw: Mapping[str, Any]) -> Schedule:
     where = "cosine"
-    w = _steps(where, "num_warmup_steps", kw["num_warmup_steps"])
-    n = _steps(where, "num_training_steps", kw["num_training_steps"])
+    w, n = _warmup_and_total(where, kw)
     c = _real(where, "num_cycles", kw["num_cycles"])
     m = _real(where, "min_lr_rate", kw.get("min_lr_rate", 0.0))
     if c == 0:
@@ -95,8 +99,7 @@ def _cosine(kw: Mapping[str, Any]) -> Schedule:
 
 def _hard_restarts(kw: Mapping[str, Any]) -> Schedule:
     where = "cosine_with_restarts"
-    w = _steps(where, "num_warmup_steps", kw["num_warmup_steps"])
-    n = _steps(where, "num_training_steps", kw["num_training_steps"])
+    w, n = _warmup_and_total(where, kw)
     c = _real(where, "num_cycles", kw["num_cycles"])
     if c <= 0:
         raise _err(where, f"num_cycles must be > 0, got {kw['num_cycles']!r}")
@@ -109,8 +112,7 @@ def _hard_restarts(kw: Mapping[str, Any]) -> Schedule:
 
 def _polynomial(kw: Mapping[str, Any]) -> Schedule:
     where = "polynomial"
-    w = _steps(where, "num_warmup_steps", kw["num_warmup_steps"])
-    n = _steps(where, "num_training_steps", kw["num_training_steps"])
+    w, n = _warmup_and_total(where, kw)
     b = _real(where, "lr_init", kw["lr_init"])
     e = _real(where, "lr_end", kw["lr_end"])
     p = _real(where, "power", kw["power"])
@@ -132,8 +134,7 @@ def _inverse_sqrt(kw: Mapping[str, Any]) -> Schedule:
 
 def _cosine_lr_rate(kw: Mapping[str, Any]) -> Schedule:
     where = "cosine_warmup_with_min_lr"
-    w = _steps(where, "num_warmup_steps", kw["num_warmup_steps"])
-    n = _steps(where, "num_training_steps", kw["num_training_steps"])
+    w, n = _warmup_and_total(where, kw)
     c = _real(where, "num_cycles", kw["num_cycles"])
     m = _real(where, "min_lr_rate", kw.get("min_lr_rate", 0.0))
     r = kw.get("warmup_lr_rate")
