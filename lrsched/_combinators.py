@@ -16,6 +16,7 @@ from typing import Any, final
 import attrs
 import numpy as np
 
+from lrsched._arrays import quiet
 from lrsched._core import FloatArray, ScalarFunction, Schedule, scalar_function
 from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part, branch_and_bound, extrema_by_cuts, merge_all
@@ -47,10 +48,10 @@ class Warmup(Schedule):
 
     def _formula(self, xp: Any, t: Any) -> Any:
         d, peak = self.duration, scalar_function(self.schedule)(0.0)
-        later = self.schedule._formula(xp, xp.maximum(t - d, 0.0))
+        later = self.schedule._formula(xp, xp.clip(t - d, 0.0, None))
         # The fraction t / d first: (peak - start) * t may overflow, t / d <= 1 cannot.
         w = ramp_weight(xp, self.shape, t / d)
-        with np.errstate(invalid="ignore"):
+        with quiet(xp, invalid="ignore"):
             if math.isfinite(peak - self.start):
                 ramp = self.start + (peak - self.start) * w
             else:  # the rise overflows: the weighted mean of the two ends, which cannot
@@ -130,8 +131,13 @@ class Concat(Schedule):
         return (0.0, *self.boundaries)
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        # Host arrays: each piece is evaluated only where it decides (10**5 pieces stay fast).
-        t = np.asarray(t)
+        if xp is not np:  # a device: every piece everywhere, the one that decides is kept
+            out = self.pieces[0]._formula(xp, t)
+            for piece, start in zip(self.pieces[1:], self._starts[1:], strict=True):
+                later = piece._formula(xp, xp.clip(t - start, 0.0, None))
+                out = xp.where(t >= start, later, out)
+            return out
+        # numpy: each piece is evaluated only where it decides (10**5 pieces stay fast).
         which = np.searchsorted(np.asarray(self.boundaries), t, side="right")
         out = np.empty(t.shape)
         starts = self._starts
@@ -140,7 +146,7 @@ class Concat(Schedule):
             mask = which == i
             if mask.any():
                 out[mask] = self.pieces[i]._formula(np, t[mask] - starts[i])
-        return xp.asarray(out)
+        return out
 
     def _spelling(self) -> Call:
         return call(self, concat, schedules=list(self.pieces), boundaries=list(self.boundaries))
@@ -267,7 +273,7 @@ class Product(Schedule):
 
     def _formula(self, xp: Any, t: Any) -> Any:
         value = self.scale * self.factors[0]._formula(xp, t)
-        with np.errstate(invalid="ignore"):
+        with quiet(xp, invalid="ignore"):
             for factor in self.factors[1:]:
                 value = value * factor._formula(xp, t)
         return _zero_wins(value, xp)
@@ -341,9 +347,9 @@ def ramp_weight(xp: Any, shape: str, f: Any) -> Any:
     decay ``1 - sqrt(f)`` played backwards (Hugging Face's ``"1-sqrt"`` warmup).
     """
     if shape == "cosine":
-        return 0.5 * (1.0 - xp.cos(np.pi * xp.minimum(f, 1.0)))
+        return 0.5 * (1.0 - xp.cos(np.pi * xp.clip(f, None, 1.0)))
     if shape == "sqrt":
-        return 1.0 - xp.sqrt(1.0 - xp.minimum(f, 1.0))
+        return 1.0 - xp.sqrt(1.0 - xp.clip(f, None, 1.0))
     return f
 
 

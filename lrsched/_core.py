@@ -68,6 +68,7 @@ ScalarFunction = Callable[[float], float]
 
 _INF = math.inf
 _LARGEST_INT = int(sys.float_info.max)  # ints up to this convert to float without overflow
+_HOST_ARRAYS = (np.ndarray, list, tuple)  # a tuple, not a union: torch.compile traces it
 
 
 class Schedule(abc.ABC):
@@ -168,14 +169,20 @@ class Schedule(abc.ABC):
                 return self._scalar_fn(float(t))
             except AttributeError:
                 return scalar_function(self)(float(t))
-        elif isinstance(t, np.ndarray | list | tuple):
-            times = _array_times(t)
+        elif isinstance(t, _HOST_ARRAYS):
+            times = array_times(t)
             # Far in the future values may overflow to inf or underflow to 0, as Python floats
             # do silently in the scalar path: never a warning.
             with np.errstate(over="ignore", under="ignore"):
                 if times.ndim == 0:
                     return np.asarray(self._formula(np, times.reshape(1))).reshape(())
                 return np.asarray(self._formula(np, times), dtype=np.float64)
+        elif not isinstance(t, numbers.Number):
+            from lrsched import _arrays  # noqa: PLC0415 (torch, JAX, ...: only when used)
+
+            xp = _arrays.namespace(t)
+            if xp is not None:
+                return _arrays.evaluate(self, xp, t)  # type: ignore[no-any-return]
         return scalar_function(self)(_scalar_time(t))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -347,7 +354,7 @@ def _scalar_time(t: object) -> float:
     return x
 
 
-def _array_times(t: object) -> FloatArray:
+def array_times(t: object) -> FloatArray:
     """Return ``t`` as a float64 array, or raise if any element is not a finite number >= 0."""
     try:
         arr = np.asarray(t)

@@ -13,6 +13,7 @@ from typing import Any, final
 import attrs
 import numpy as np
 
+from lrsched._arrays import constants, quiet
 from lrsched._core import FloatArray, ScalarFunction, Schedule
 from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part, extrema_by_cuts, multiples, periodic_points
@@ -68,7 +69,7 @@ class Linear(_Curve):
 
     def _formula(self, xp: Any, t: Any) -> Any:
         # The fraction first: exact 1 from t = duration on, no underflow for a tiny duration.
-        return blend(xp.minimum(t, self.duration) / self.duration, self.start, self.end)
+        return blend(xp.clip(t, None, self.duration) / self.duration, self.start, self.end)
 
     def _spelling(self) -> Call:
         return call(self, linear)
@@ -109,7 +110,7 @@ class Cosine(_Curve):
             angle = np.pi * u / d
             angle = xp.where(xp.isinf(angle), np.pi * (xp.fmod(t, 2.0 * d) / d), angle)
         else:
-            angle = np.pi * (xp.minimum(t, d) / d)
+            angle = np.pi * (xp.clip(t, None, d) / d)
         return blend((1.0 + xp.cos(angle)) / 2.0, self.end, self.start)
 
     def _spelling(self) -> Call:
@@ -152,7 +153,7 @@ class Polynomial(_Curve):
     end: float = 0.0
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        remaining = 1.0 - xp.minimum(t, self.duration) / self.duration
+        remaining = 1.0 - xp.clip(t, None, self.duration) / self.duration
         return blend(xp.pow(remaining, self.power), self.end, self.start)
 
     def _spelling(self) -> Call:
@@ -194,14 +195,14 @@ class PiecewiseLinear(Schedule):
     values: tuple[float, ...]
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        ts, vs = xp.asarray(self.times), xp.asarray(self.values)
+        ts, vs = constants(xp, self.times, t), constants(xp, self.values, t)
         j = xp.searchsorted(ts, t, side="right")
         k = xp.clip(j, 1, len(self.times) - 1)
         t0, v0 = ts[k - 1], vs[k - 1]
         width = ts[k] - t0
         # The zero-width pieces (a jump) and the outside are masked: no division by 0.
         fraction = (t - t0) / xp.where(width > 0, width, 1.0)
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet(xp, over="ignore", invalid="ignore"):
             rise = vs[k] - v0
             # Where the rise overflows, the weighted mean of the two ends, which cannot.
             inside = xp.where(

@@ -15,6 +15,7 @@ from typing import Any, TypeGuard, final
 import attrs
 import numpy as np
 
+from lrsched._arrays import constants, quiet
 from lrsched._core import FloatArray, Schedule, power
 from lrsched._errors import ScheduleError
 from lrsched._lattice import (
@@ -98,40 +99,33 @@ class Repeat(Schedule):
         return i
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        t = np.asarray(t)  # host arrays: cycle indices are found by exact comparisons
         g, p = self.growth, self.period
-        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        with quiet(xp, divide="ignore", over="ignore", under="ignore", invalid="ignore"):
             if g == 1.0:
-                i = np.floor(t / p)  # inf past a float's count: the limit, local time 0
+                i = xp.floor(t / p)  # inf past a float's count: the limit, local time 0
             else:
                 x = t * (g - 1.0) / p
-                big = (np.log(t) + math.log(g - 1.0) - math.log(p)) / math.log(g)
-                i = np.floor(np.where(x < np.inf, np.log1p(x) / math.log(g), big))
+                big = (xp.log(t) + math.log(g - 1.0) - math.log(p)) / math.log(g)
+                i = xp.floor(xp.where(x < math.inf, xp.log1p(x) / math.log(g), big))
+            # The logarithm only estimates the cycle: the start times decide, exactly.
             for _ in range(_CORRECTIONS):
                 up = self._starts(i + 1.0) <= t
                 down = ~up & (i > 0.0) & (self._starts(i) > t)
-                i = np.where(up, i + 1.0, np.where(down, i - 1.0, i))
-            local = np.maximum(t - self._starts(i), 0.0)
+                i = xp.where(up, i + 1.0, xp.where(down, i - 1.0, i))
+            local = xp.clip(t - self._starts(i), 0.0, None)
             if g != 1.0:
-                local = local / self._powers(g, i)
-            value = self.schedule._formula(np, local)
+                local = local / g**i
+            value = self.schedule._formula(xp, local)
             if self.gamma != 1.0:
-                value = value * self._powers(self.gamma, i)
-        return xp.asarray(np.where(np.isnan(value), 0.0, value))
+                value = value * self.gamma**i
+        return xp.where(xp.isnan(value), 0.0, value)
 
-    def _starts(self, i: FloatArray) -> FloatArray:
-        if self.growth == 1.0:
+    def _starts(self, i: Any) -> Any:
+        """`_start` over an array of cycle indices (the same operations, in the same order)."""
+        g = self.growth
+        if g == 1.0:
             return self.period * i
-        # Growing cycles are few (their number grows like log t): the scalar formula per
-        # distinct cycle cuts cycles at exactly the same times as the scalar path does.
-        cycles, index = np.unique(i, return_inverse=True)
-        return np.array([self._start(c) for c in cycles.tolist()])[index].reshape(i.shape)
-
-    def _powers(self, base: float, i: FloatArray) -> FloatArray:
-        if self.growth == 1.0:
-            return np.power(base, i)
-        cycles, index = np.unique(i, return_inverse=True)
-        return np.array([power(base, c) for c in cycles.tolist()])[index].reshape(i.shape)
+        return self.period * (g**i - 1.0) / (g - 1.0)
 
     def _spelling(self) -> Call:
         return call(self, repeat, s=self.schedule, truncate=False)
@@ -260,12 +254,12 @@ class CosineRestarts(Schedule):
             length: Any = self.period
             elapsed = xp.fmod(t, self.period)
         else:
-            starts = xp.asarray(self._cycles[0])
+            starts = constants(xp, self._cycles[0], t)
             k = xp.searchsorted(starts, t, side="right") - 1
-            length = xp.asarray(self._cycles[1])[k]
+            length = constants(xp, self._cycles[1], t)[k]
             elapsed = t - starts[k]
         # torch's order of operations; pi * elapsed only overflows in the last, infinite cycle.
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet(xp, over="ignore", invalid="ignore"):
             angle = xp.where(elapsed < _HUGE, np.pi * elapsed / length, np.pi * (elapsed / length))
         return self.end + (self.start - self.end) * (1.0 + xp.cos(angle)) / 2.0
 
@@ -314,15 +308,15 @@ class Cyclic(Schedule):
         ratio = self.up / total
         cycle = xp.floor(1 + t / total)
         x = 1.0 + t / total - cycle
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with quiet(xp, divide="ignore", invalid="ignore"):
             scale = xp.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))
         rise = self.high - self.low
         if self.mode == "triangular":
             amplitude: Any = 1.0
         elif self.mode == "triangular2":
-            amplitude = 1 / xp.pow(2.0, cycle - 1)
+            amplitude = 1 / 2.0 ** (cycle - 1)
         else:
-            amplitude = xp.pow(self.gamma, t)
+            amplitude = self.gamma**t
         if not math.isfinite(rise):
             # high - low overflows: the weighted mean of the two ends, which cannot.
             w = scale * amplitude
@@ -331,7 +325,7 @@ class Cyclic(Schedule):
         height = rise * scale
         if self.mode == "triangular":
             return self.low + height
-        with np.errstate(invalid="ignore"):
+        with quiet(xp, invalid="ignore"):
             value = self.low + height * amplitude
         return xp.where(xp.isnan(value), self.low, value)
 
@@ -419,14 +413,14 @@ class OneCycle(Schedule):
         return ((rise_end, initial, self.peak), (n - 1, self.peak, low))
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        t = xp.minimum(t, self.duration - 1)
-        out = xp.zeros(t.shape)
-        todo = xp.ones(t.shape, dtype=bool)
+        t = xp.clip(t, None, self.duration - 1)
+        out = xp.zeros_like(t)
+        todo = xp.ones_like(t, dtype=xp.bool)
         begin = 0.0
         last = len(self._phases) - 1
         for i, (end_step, start, end) in enumerate(self._phases):
             chosen = todo if i == last else todo & (t <= end_step)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with quiet(xp, divide="ignore", invalid="ignore"):
                 pct = (t - begin) / (end_step - begin)
                 out = xp.where(chosen, _anneal(xp, self.shape, start, end, pct), out)
             todo = todo & ~chosen
@@ -500,15 +494,14 @@ class WholeRepeat(Schedule):
         return _whole_cycles(self.period, self.growth)
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        t = np.asarray(t)
-        starts, lengths = (np.asarray(c) for c in self._cycles)
-        i = np.searchsorted(starts, t, side="right") - 1
+        starts, lengths = (constants(xp, c, t) for c in self._cycles)
+        i = xp.searchsorted(starts, t, side="right") - 1
         local = (t - starts[i]) / lengths[i] * self.period
-        value = self.schedule._formula(np, local)
+        value = self.schedule._formula(xp, local)
         if self.gamma != 1.0:
-            with np.errstate(over="ignore", under="ignore"):
-                value = value * np.power(self.gamma, i.astype(np.float64))
-        return xp.asarray(value)
+            with quiet(xp, over="ignore", under="ignore"):
+                value = value * self.gamma ** xp.astype(i, t.dtype)
+        return value
 
     def _spelling(self) -> Call:
         return call(self, repeat, s=self.schedule, truncate=True)

@@ -18,6 +18,7 @@ from typing import Any, final
 import attrs
 import numpy as np
 
+from lrsched._arrays import constants, on_host
 from lrsched._core import FloatArray, ScalarFunction, Schedule
 from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part, every_point, extrema_by_cuts, multiples, values_at
@@ -65,7 +66,7 @@ class Constant(_Monotone):
     value: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return xp.full(t.shape, self.value)
+        return xp.full_like(t, self.value)
 
     def _spelling(self) -> Call:
         return call(self, constant)
@@ -94,7 +95,7 @@ class Step(_Monotone):
     gamma: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return xp.pow(self.gamma, xp.floor(t / self.size))
+        return self.gamma ** xp.floor(t / self.size)
 
     def _spelling(self) -> Call:
         return call(self, step)
@@ -128,8 +129,8 @@ class Milestones(_Monotone):
     gamma: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        counts = xp.searchsorted(xp.asarray(self.points), t, side="right")
-        return xp.pow(self.gamma, xp.astype(counts, xp.float64))
+        counts = xp.searchsorted(constants(xp, self.points, t), t, side="right")
+        return self.gamma ** xp.astype(counts, t.dtype)
 
     def _spelling(self) -> Call:
         return call(self, milestones, points=list(self.points))
@@ -161,7 +162,7 @@ class Exponential(_Monotone):
     gamma: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return xp.pow(self.gamma, t)
+        return self.gamma**t
 
     def _spelling(self) -> Call:
         return call(self, exponential)
@@ -305,9 +306,12 @@ class Multiplicative(_WholeTimes):
     )
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        steps = np.floor(np.asarray(t)).astype(np.int64)  # host-only: a Python callable
+        return on_host(xp, t, self._products, repr(self))
+
+    def _products(self, t: FloatArray) -> FloatArray:
+        steps = np.floor(t).astype(np.int64)
         products = self._cache.upto(int(steps.max(initial=0)))
-        return xp.asarray(np.take(products, steps))
+        return np.take(products, steps)
 
     def _spelling(self) -> Call:
         return call(self, multiplicative)
@@ -332,10 +336,13 @@ class Function(_WholeTimes):
     fn: Callable[[int], float] = attrs.field(hash=False)
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        # One call per distinct whole time (host-only: a Python callable).
-        steps, where = np.unique(np.floor(np.asarray(t)), return_inverse=True)
+        return on_host(xp, t, self._calls, repr(self))
+
+    def _calls(self, t: FloatArray) -> FloatArray:
+        # One call per distinct whole time.
+        steps, where = np.unique(np.floor(t), return_inverse=True)
         values = np.array([self._checked(int(k)) for k in steps], dtype=np.float64)
-        return xp.asarray(values[where].reshape(np.shape(t)))
+        return values[where].reshape(t.shape)
 
     def _checked(self, k: int) -> float:
         return checked_value(f"function({callable_name(self.fn)}): fn", k, self.fn(k))

@@ -28,6 +28,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from lrsched._arrays import on_host
 from lrsched._core import ScalarFunction, Schedule
 from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part, every_point, multiples
@@ -190,8 +191,10 @@ class Noise(Schedule):
     distribution: str = "normal"
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        keys = np.floor(np.asarray(t, dtype=np.float64))
-        return xp.asarray(draw(keys, self.seed, self.limit, self.std, self.distribution))
+        return on_host(xp, t, self._draws, repr(self))
+
+    def _draws(self, t: FloatArray) -> FloatArray:
+        return draw(np.floor(t), self.seed, self.limit, self.std, self.distribution)
 
     def _spelling(self) -> Call:
         return call(self, noise)

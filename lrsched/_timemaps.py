@@ -99,7 +99,7 @@ class Stretch(Schedule):
     factor: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return self.schedule._formula(xp, xp.minimum(t / self.factor, _MAX))
+        return self.schedule._formula(xp, xp.clip(t / self.factor, None, _MAX))
 
     def _spelling(self) -> Call:
         return call(self, stretch, s=self.schedule)
@@ -173,7 +173,7 @@ class Advance(Schedule):
     skip: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return self.schedule._formula(xp, xp.minimum(t + self.skip, _MAX))
+        return self.schedule._formula(xp, xp.clip(t + self.skip, None, _MAX))
 
     def _spelling(self) -> Call:
         shift = CONSTRUCTORS["shift"]
@@ -303,7 +303,7 @@ class Compose(Schedule):
     clock: Schedule
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return self.schedule._formula(xp, xp.minimum(self.clock._formula(xp, t), _MAX))
+        return self.schedule._formula(xp, xp.clip(self.clock._formula(xp, t), None, _MAX))
 
     def _spelling(self) -> Call:
         return call(self, compose, s=self.schedule)
