@@ -37,6 +37,7 @@ from lrsched._timemaps import compose, staircase, stretch, time
 if TYPE_CHECKING:
     from lrsched._display import plot
     from lrsched._hf import from_hf
+    from lrsched._on_device import OnDevice, bind_on_device
     from lrsched._parse import ParseError, parse
     from lrsched._run import Run, run
     from lrsched._serialize import from_dict, to_dict
@@ -45,12 +46,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BoundSchedule",
+    "OnDevice",
     "ParseError",
     "Run",
     "Schedule",
     "ScheduleError",
     "add",
     "bind",
+    "bind_on_device",
     "clamp",
     "compose",
     "concat",
@@ -100,6 +103,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "BoundSchedule": "adapter",
     "bind": "adapter",
+    "OnDevice": "_on_device",
+    "bind_on_device": "_on_device",
     "from_torch": "interop",
     "plot": "_display",
     "from_hf": "_hf",
@@ -110,7 +115,7 @@ _LAZY = {
     "from_dict": "_serialize",
     "to_dict": "_serialize",
 }
-_TORCH_NAMES = frozenset({"BoundSchedule", "bind"})
+_TORCH_NAMES = frozenset({"BoundSchedule", "bind", "OnDevice", "bind_on_device"})
 """The lazy names whose modules import torch (the docs build reads them without importing)."""
 
 

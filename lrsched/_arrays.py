@@ -27,8 +27,9 @@ with such an array.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,8 +40,18 @@ from lrsched._errors import ScheduleError
 if TYPE_CHECKING:
     from lrsched._core import Schedule
 
-__all__ = ["constants", "evaluate", "namespace", "on_host", "quiet"]
+__all__ = [
+    "capped",
+    "constants",
+    "evaluate",
+    "host_refused",
+    "huge",
+    "namespace",
+    "on_host",
+    "quiet",
+]
 
+_LARGEST = sys.float_info.max
 _EXTRA = "pip install 'lrsched-algebra[arrays]'"
 
 
@@ -67,14 +78,14 @@ def _compat(library: str) -> Any:
     """array-api-compat (its namespace for ``library``), or an ImportError naming the extra."""
     try:
         if library == "torch":
-            import array_api_compat.torch as xp  # noqa: PLC0415 (optional: the arrays extra)
+            import array_api_compat.torch as compat  # noqa: PLC0415 (optional: the arrays extra)
         else:
-            import array_api_compat as xp  # noqa: PLC0415 (optional: the arrays extra)
+            import array_api_compat as compat  # type: ignore[no-redef]  # noqa: PLC0415
     except ImportError:
         what = library or "non-numpy"
         msg = f"evaluating a schedule at a {what} array needs array-api-compat: {_EXTRA}"
         raise ImportError(msg) from None
-    return xp
+    return compat
 
 
 def evaluate(schedule: Schedule, xp: Any, t: Any) -> Any:
@@ -101,6 +112,9 @@ def constants(xp: Any, values: Any, like: Any) -> Any:
     """``values`` (numbers) as an array of ``xp`` with the dtype and device of ``like``."""
     if xp is np:
         return np.asarray(values, dtype=like.dtype)
+    largest = float(xp.finfo(like.dtype).max)
+    if largest < _LARGEST:  # a narrower dtype: what overflows it is inf (the cast, no warning)
+        values = [v if abs(v) <= largest else math.copysign(math.inf, v) for v in values]
     return xp.asarray(values, dtype=like.dtype, device=_device(like))
 
 
@@ -113,6 +127,30 @@ def quiet(xp: Any, **ignore: str) -> contextlib.AbstractContextManager[Any]:
     return np.errstate(**ignore) if xp is np else contextlib.nullcontext()  # type: ignore[arg-type]
 
 
+_refusing_host = False
+
+
+@contextlib.contextmanager
+def host_refused() -> Iterator[None]:
+    """Within: `on_host` refuses as inside a trace (how a device binding asks each kind)."""
+    global _refusing_host  # noqa: PLW0603 (read by on_host, also inside a trace)
+    before, _refusing_host = _refusing_host, True
+    try:
+        yield
+    finally:
+        _refusing_host = before
+
+
+def capped(xp: Any, t: Any) -> Any:
+    """``t`` with an overflow to inf brought back to the dtype's largest finite time."""
+    return xp.clip(t, None, float(xp.finfo(t.dtype).max))
+
+
+def huge(xp: Any, t: Any, limit: float) -> float:
+    """``limit``, or less for a narrower dtype: a bound far enough below its overflow."""
+    return min(limit, float(xp.finfo(t.dtype).max) * 1e-8)
+
+
 def on_host(xp: Any, t: Any, compute: Callable[[Any], Any], what: str) -> Any:
     """``compute`` (numpy in, numpy out) at ``t``, computed on the host, returned like ``t``.
 
@@ -122,7 +160,7 @@ def on_host(xp: Any, t: Any, compute: Callable[[Any], Any], what: str) -> Any:
     """
     if xp is np:
         return compute(t)
-    if _traced(t):
+    if _traced(t) or _refusing_host:
         msg = (
             f"{what} is computed on the host (numpy), so it cannot run inside a compiled or "
             "traced function (torch.compile, jax.jit, a CUDA graph); evaluate it outside, or "
@@ -134,7 +172,11 @@ def on_host(xp: Any, t: Any, compute: Callable[[Any], Any], what: str) -> Any:
 
 
 def _device(t: Any) -> Any:
-    return t.device  # torch, JAX (a property since 0.4.36) and the Array API standard
+    """``t``'s device (torch, JAX arrays, the Array API standard); None for a JAX tracer."""
+    try:
+        return t.device
+    except AttributeError:  # a tracer inside jax.jit: its arrays go where jit puts them
+        return None
 
 
 def _traced(t: Any) -> bool:

@@ -154,8 +154,16 @@ class Schedule(abc.ABC):
     @overload
     def __call__(self, t: npt.NDArray[np.number] | Sequence[float]) -> FloatArray: ...
 
-    def __call__(self, t: Times | Sequence[float]) -> float | FloatArray:  # noqa: PLR0911
-        """Evaluate at time `t` (a number, or an array of numbers, each finite and >= 0)."""
+    @overload
+    def __call__(self, t: Any) -> Any: ...  # an array of another library: one of its arrays
+
+    def __call__(self, t: Any) -> Any:  # noqa: PLR0911
+        """Evaluate at time `t` (a number, or an array of numbers, each finite and >= 0).
+
+        `t` may also be an array of another library (a torch tensor, a JAX array, any Array
+        API array): the result is an array of that library, on the same device, computed with
+        its operations (see docs/arrays.md).
+        """
         # The hot path of a training loop: an int or float is checked with one chained
         # comparison (False for NaN, negatives and inf) and passed to the cached scalar function.
         if type(t) is float:
@@ -182,7 +190,7 @@ class Schedule(abc.ABC):
 
             xp = _arrays.namespace(t)
             if xp is not None:
-                return _arrays.evaluate(self, xp, t)  # type: ignore[no-any-return]
+                return _arrays.evaluate(self, xp, t)
         return scalar_function(self)(_scalar_time(t))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

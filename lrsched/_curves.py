@@ -13,7 +13,7 @@ from typing import Any, final
 import attrs
 import numpy as np
 
-from lrsched._arrays import constants, quiet
+from lrsched._arrays import constants, huge, quiet
 from lrsched._core import FloatArray, ScalarFunction, Schedule
 from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part, extrema_by_cuts, multiples, periodic_points
@@ -106,7 +106,7 @@ class Cosine(_Curve):
     def _formula(self, xp: Any, t: Any) -> Any:
         d = self.duration
         if self.periodic:
-            u = xp.where(t < _HUGE, t, xp.fmod(t, 2.0 * d))
+            u = xp.where(t < huge(xp, t, _HUGE), t, xp.fmod(t, 2.0 * d))
             angle = np.pi * u / d
             angle = xp.where(xp.isinf(angle), np.pi * (xp.fmod(t, 2.0 * d) / d), angle)
         else:
@@ -154,7 +154,11 @@ class Polynomial(_Curve):
 
     def _formula(self, xp: Any, t: Any) -> Any:
         remaining = 1.0 - xp.clip(t, None, self.duration) / self.duration
-        return blend(xp.pow(remaining, self.power), self.end, self.start)
+        # 0 ** power is 0 (power > 0), also where a tiny power underflows in float32.
+        weight = xp.pow(remaining, self.power)
+        if self.power > 0.0:
+            weight = xp.where(remaining > 0.0, weight, 0.0)
+        return blend(weight, self.end, self.start)
 
     def _spelling(self) -> Call:
         return call(self, polynomial)

@@ -15,7 +15,7 @@ from typing import Any, TypeGuard, final
 import attrs
 import numpy as np
 
-from lrsched._arrays import constants, quiet
+from lrsched._arrays import constants, huge, quiet
 from lrsched._core import FloatArray, Schedule, power
 from lrsched._errors import ScheduleError
 from lrsched._lattice import (
@@ -260,7 +260,8 @@ class CosineRestarts(Schedule):
             elapsed = t - starts[k]
         # torch's order of operations; pi * elapsed only overflows in the last, infinite cycle.
         with quiet(xp, over="ignore", invalid="ignore"):
-            angle = xp.where(elapsed < _HUGE, np.pi * elapsed / length, np.pi * (elapsed / length))
+            small = elapsed < huge(xp, elapsed, _HUGE)
+            angle = xp.where(small, np.pi * elapsed / length, np.pi * (elapsed / length))
         return self.end + (self.start - self.end) * (1.0 + xp.cos(angle)) / 2.0
 
     def _spelling(self) -> Call:

@@ -18,6 +18,7 @@ from typing import Any, final
 import attrs
 import numpy as np
 
+from lrsched._arrays import capped
 from lrsched._core import FloatArray, ScalarFunction, Schedule, scalar_function
 from lrsched._errors import ScheduleError
 from lrsched._lattice import Lattice, Part, every_point, extrema_by_cuts, multiples
@@ -99,7 +100,7 @@ class Stretch(Schedule):
     factor: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return self.schedule._formula(xp, xp.clip(t / self.factor, None, _MAX))
+        return self.schedule._formula(xp, capped(xp, t / self.factor))
 
     def _spelling(self) -> Call:
         return call(self, stretch, s=self.schedule)
@@ -173,7 +174,7 @@ class Advance(Schedule):
     skip: float
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return self.schedule._formula(xp, xp.clip(t + self.skip, None, _MAX))
+        return self.schedule._formula(xp, capped(xp, t + self.skip))
 
     def _spelling(self) -> Call:
         shift = CONSTRUCTORS["shift"]
@@ -303,7 +304,7 @@ class Compose(Schedule):
     clock: Schedule
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return self.schedule._formula(xp, xp.clip(self.clock._formula(xp, t), None, _MAX))
+        return self.schedule._formula(xp, capped(xp, self.clock._formula(xp, t)))
 
     def _spelling(self) -> Call:
         return call(self, compose, s=self.schedule)
