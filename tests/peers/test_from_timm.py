@@ -8,9 +8,12 @@ schedule of each param group with that group's lr.
 
 from __future__ import annotations
 
+import doctest
 import math
+import re
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from hypothesis import given, reject
 from hypothesis import strategies as st
 
 import lrsched as ls
+from lrsched._peer_text import _arguments
 from tests.peers._support import agree, few, import_timm_scheduler, steps
 
 torch = pytest.importorskip("torch")
@@ -461,3 +465,28 @@ def test_cli_reads_timm_spelling(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert "min_lr=1e-05 is absolute" in err
     assert len(err.strip().splitlines()) == 1
+
+
+# -- docs/migration-timm.md: its examples run, and its table is what from_timm gives -----------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_migration_page_examples_run() -> None:
+    failed, attempted = doctest.testfile(
+        str(DOCS / "migration-timm.md"), module_relative=False, optionflags=doctest.ELLIPSIS
+    )
+    assert attempted > 0
+    assert failed == 0
+
+
+def test_migration_page_table() -> None:
+    rows = re.findall(
+        r"^\| `(\"\w+\".*?)` \| `(.*)` \|$", (DOCS / "migration-timm.md").read_text(), re.MULTILINE
+    )
+    assert len(rows) >= 14
+    for call, expression in rows:
+        name, _, rest = call.partition(",")
+        args, kwargs = _arguments(f"({rest})", call)
+        assert ls.from_timm(name.strip('"'), *args, lr=LR, **kwargs) == ls.parse(expression), call
+        assert repr(ls.from_timm(name.strip('"'), *args, lr=LR, **kwargs)) == expression
