@@ -130,7 +130,6 @@ def _check_restarts(where: str, t_initial: float, mul: float, limit: int) -> flo
     step next to every restart up to the end.
     """
     probe = Repeat(constant(0.0), t_initial, mul, 1.0)
-    k = 0
     for k in range(1, limit + 1):
         start = probe._start(float(k))
         if start > _BIG:
@@ -423,27 +422,31 @@ def _attributes(v: dict[str, Any]) -> tuple[str, dict[str, Any]]:  # noqa: C901,
     decay_epochs = v["decay_epochs"]
     if decay_epochs is None:
         decay_epochs = 0.2 if name in {"wsd", "rsqrt"} else 90
-    t_initial, warmup_t, decay_t = v["num_epochs"], v["warmup_epochs"], decay_epochs
+    # The lengths are numbers before timm's arithmetic scales them (a list times an int repeats).
+    t_initial = _real(where, "num_epochs", v["num_epochs"])
+    warmup_t = _real(where, "warmup_epochs", v["warmup_epochs"])
+    decay_t = _real(where, "decay_epochs", decay_epochs)
     timescale, milestones_t = v["stable_timescale"], v["decay_milestones"]
     if not v["step_on_epochs"]:
         upe = v["updates_per_epoch"]
         if isinstance(upe, bool) or not isinstance(upe, numbers.Integral) or upe <= 0:
             reason = f"step_on_epochs=False needs updates_per_epoch > 0, got {upe!r}"
             raise _err(where, reason)
+        upe = int(upe)
         t_initial, warmup_t, decay_t = t_initial * upe, warmup_t * upe, decay_t * upe
         if isinstance(milestones_t, str) or not isinstance(milestones_t, Sequence):
             raise _err(where, f"decay_milestones must be a list of epochs, got {milestones_t!r}")
-        milestones_t = [m * upe for m in milestones_t]
+        milestones_t = [_real(where, "decay_milestones", m) * upe for m in milestones_t]
         if timescale is not None:
-            timescale = timescale * upe
+            timescale = _real(where, "stable_timescale", timescale) * upe
     window = v["noise"]
     if window is not None:
         if isinstance(window, list | tuple):
-            window = [n * t_initial for n in window]
+            window = [_real(where, "noise", n) * t_initial for n in window]
             if len(window) == 1:
                 window = window[0]
         else:
-            window = window * t_initial
+            window = _real(where, "noise", window) * t_initial
     a: dict[str, Any] = {
         "warmup_lr_init": v["warmup_lr"],
         "warmup_t": warmup_t,
@@ -481,7 +484,7 @@ def _attributes(v: dict[str, Any]) -> tuple[str, dict[str, Any]]:  # noqa: C901,
         if not 0 < decay_t <= t_sched:
             reason = (
                 f"decay_epochs={v['decay_epochs']!r} gives a decay of {decay_t} steps; it must "
-                f"be in (0, {t_sched!r}] (the stable + decay length)"
+                f"be in (0, {format_number(t_sched)}] (the stable + decay length)"
             )
             raise _err(where, reason)
         return "wsd", {
@@ -530,7 +533,7 @@ def from_timm(sched: TimmScheduler) -> tuple[Schedule, ...]: ...
 def from_timm(
     sched: str | TimmScheduler = "cosine", *args: Any, lr: float | None = None, **kwargs: Any
 ) -> Schedule | tuple[Schedule, ...]:
-    """The schedule of timm's `create_scheduler_v2(optimizer, sched, ...)`, as an expression.
+    """The schedule of a timm scheduler as an expression: by its arguments, or from the object.
 
     The value at `t` is the lr after `scheduler.step(t)`: `t` counts epochs, or updates
     (`step_update(t)`) with `step_on_epochs=False`, when every length is in updates

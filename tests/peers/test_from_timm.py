@@ -373,6 +373,12 @@ def test_live_scheduler_reprs() -> None:
     assert repr(ls.from_timm(step)[0]) == "0.1 * milestones([29, 79], 0.5)"
 
 
+def test_defaults_and_no_scheduler() -> None:
+    assert ls.from_timm() == ls.cosine(300)  # create_scheduler_v2's defaults
+    assert ls.from_timm("none") == ls.constant(1)  # no scheduler: the optimizer's lr stays
+    assert ls.from_timm("cosine", 50, None, [1], 0, 10, 0.1, 0.0) == ls.cosine(50)  # positional
+
+
 # -- refusals ----------------------------------------------------------------------------------
 
 
@@ -422,6 +428,8 @@ def test_a_misplaced_restart_is_refused_and_real() -> None:
         (("rsqrt",), {}, "stable_timescale must be > 0 (it defaults to warmup_t), got 0"),
         (("wsd",), {"decay_fn": "sqrt"}, "decay_fn must be one of 'linear'"),
         (("cosine",), {"lr": -1.0}, "timm cosine: lr must be > 0, got -1.0"),
+        (("step",), {"num_epochs": "100"}, "timm step: num_epochs must be a number, got '100'"),
+        (("cosine", 10, 5), {"noise": ["a"]}, "timm cosine: noise must be a number, got 'a'"),
     ],
 )
 def test_refusals_name_the_parameter(
