@@ -648,6 +648,12 @@ def _live(scheduler: object) -> tuple[Schedule, ...]:
     if a["param_group_field"] != "lr":
         reason = f"it schedules {a['param_group_field']!r}, not the lr"
         raise _err(where, reason)
+    if len(a["base_values"]) != len(groups):
+        reason = (
+            f"the optimizer has {len(groups)} param groups but the scheduler "
+            f"{len(a['base_values'])} base values (a group added after it keeps its own lr)"
+        )
+        raise _err(where, reason)
     out = []
     for base, group in zip(a["base_values"], groups, strict=True):
         b = _real(where, "base_values", base)

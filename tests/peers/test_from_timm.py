@@ -451,6 +451,9 @@ def test_live_refusals() -> None:
     with pytest.raises(ls.ScheduleError, match=r"decay_fn=<function .* is a function"):
         ls.from_timm(wsd)
     cosine = timm_scheduler.CosineLRScheduler(opt, t_initial=10)
+    opt.add_param_group({"params": [torch.zeros(1, requires_grad=True)], "lr": 0.5})
+    with pytest.raises(ls.ScheduleError, match="has 2 param groups but the scheduler 1 base"):
+        ls.from_timm(cosine)
     with pytest.raises(ls.ScheduleError, match="a live scheduler takes no other arguments"):
         ls.from_timm(cosine, num_epochs=3)  # type: ignore[call-overload]
     with pytest.raises(ls.ScheduleError, match=r"from_timm reads timm's .*not torch\.optim"):
