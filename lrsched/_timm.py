@@ -84,7 +84,7 @@ def _whole(where: str, name: str, value: object, *, low: float | None = 0.0) -> 
 
 
 def _ramp(body: Schedule, a: Mapping[str, Any], where: str, target: float) -> Schedule:
-    """Timm's warmup: `init + t * (target - init) / w` before `w`, then the body.
+    """The warmup of timm: `init + t * (target - init) / w` before `w`, then the body.
 
     With `warmup_prefix` the body runs on its own clock from `w`; without, on the global clock
     (entered part-way: a negative shift). Either way the ramp ends at `target`, not where the
@@ -213,7 +213,8 @@ def _poly(a: Mapping[str, Any], where: str, b: float) -> Schedule:
     def curve(start: float, end: float) -> Schedule:
         return _k_warp(lambda d: polynomial(d, power=p, start=start, end=end), t_initial, k)
 
-    return _ramp(_cycles(a, where, b, curve, holds=True), a, where, b)
+    # A power of 0 is a constant, which does not fall to lr_min at the end of the cycle.
+    return _ramp(_cycles(a, where, b, curve, holds=p > 0), a, where, b)
 
 
 def _tanh(a: Mapping[str, Any], where: str, b: float) -> Schedule:

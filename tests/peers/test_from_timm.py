@@ -108,7 +108,7 @@ def timing(upe: int) -> dict[str, Any]:
     mul=st.sampled_from([1.0, 1.0, 2.0, 1.5, 3.0]),
     decay=st.sampled_from([1.0, 0.1]) | st.floats(0.2, 1.0),
     k=st.sampled_from([1.0, 1.0]) | st.floats(0.3, 3.0),
-    power=st.floats(0.1, 3.0),
+    power=st.sampled_from([0.0, 1.0]) | st.floats(0.1, 3.0),
     upe=per_epoch,
 )
 def test_cycled_schedules(
