@@ -239,5 +239,6 @@ def _group(name: str, module: str) -> str:
         "lrsched._errors": "Core",
         "lrsched._run": "Runs",
         "lrsched._hf": "Other libraries",
+        "lrsched._timm": "Other libraries",
     }
     return by_module.get(module, "Other")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from lrsched._parse import ParseError, parse
     from lrsched._run import Run, run
     from lrsched._serialize import from_dict, to_dict
+    from lrsched._timm import from_timm
     from lrsched.adapter import BoundSchedule, bind
     from lrsched.interop import from_torch
 
@@ -65,6 +66,7 @@ __all__ = [
     "exponential",
     "from_dict",
     "from_hf",
+    "from_timm",
     "from_torch",
     "function",
     "inverse_sqrt",
@@ -108,6 +110,7 @@ _LAZY = {
     "from_torch": "interop",
     "plot": "_display",
     "from_hf": "_hf",
+    "from_timm": "_timm",
     "ParseError": "_parse",
     "parse": "_parse",
     "Run": "_run",

@@ -9,19 +9,29 @@ evaluated: the arguments are read with `ast.literal_eval`.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from typing import TYPE_CHECKING, Any
 
 from lrsched._errors import ScheduleError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lrsched._core import Schedule
 
 __all__ = ["PEERS", "is_peer_text", "parse_peer"]
 
-PEERS = ("hf",)
+_READERS = {
+    "hf": ("lrsched._hf", "from_hf"),
+    "timm": ("lrsched._timm", "from_timm"),
+}
+"""Each prefix's module and function, imported on first use: the function takes the spelling's
+name, then its arguments."""
+
+PEERS = tuple(_READERS)
 """The peers the command line reads, by prefix: `hf` is Hugging Face transformers'
-`get_scheduler`."""
+`get_scheduler`, `timm` is timm's `create_scheduler_v2`."""
 
 _HEAD = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*(\(.*)?\s*\Z", re.DOTALL)
 
@@ -56,9 +66,9 @@ def parse_peer(text: str) -> Schedule:
         msg = f"unknown peer {peer!r} in {text.strip()!r}; the peers are {', '.join(PEERS)}"
         raise ScheduleError(msg)
     args, kwargs = _arguments(call or "()", text)
-    from lrsched._hf import from_hf  # noqa: PLC0415 (one peer today; each is imported on use)
-
-    return from_hf(name, *args, **kwargs)
+    module, function = _READERS[peer]
+    read: Callable[..., Schedule] = getattr(importlib.import_module(module), function)
+    return read(name, *args, **kwargs)
 
 
 def _arguments(call: str, text: str) -> tuple[list[Any], dict[str, Any]]:

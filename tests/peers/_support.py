@@ -90,11 +90,12 @@ def import_timm_scheduler() -> Any:
     """
     if importlib.util.find_spec("torch") is None:
         pytest.skip("timm's schedulers need torch", allow_module_level=True)
-    spec = importlib.util.find_spec("timm")
-    if spec is None or spec.submodule_search_locations is None:
-        pytest.skip("timm is not installed", allow_module_level=True)
-    if "timm" not in sys.modules and importlib.util.find_spec("torchvision") is None:
-        stub = types.ModuleType("timm")
-        stub.__path__ = list(spec.submodule_search_locations)
-        sys.modules["timm"] = stub
+    if "timm" not in sys.modules:  # once entered (the stub has no spec to find again), reuse it
+        spec = importlib.util.find_spec("timm")
+        if spec is None or spec.submodule_search_locations is None:
+            pytest.skip("timm is not installed", allow_module_level=True)
+        if importlib.util.find_spec("torchvision") is None:
+            stub = types.ModuleType("timm")
+            stub.__path__ = list(spec.submodule_search_locations)
+            sys.modules["timm"] = stub
     return importlib.import_module("timm.scheduler")
