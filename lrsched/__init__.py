@@ -36,7 +36,9 @@ from lrsched._timemaps import compose, staircase, stretch, time
 
 if TYPE_CHECKING:
     from lrsched._display import plot
+    from lrsched._fvcore import from_fvcore
     from lrsched._hf import from_hf
+    from lrsched._ignite import from_ignite
     from lrsched._parse import ParseError, parse
     from lrsched._run import Run, run
     from lrsched._serialize import from_dict, to_dict
@@ -61,7 +63,9 @@ __all__ = [
     "divide",
     "exponential",
     "from_dict",
+    "from_fvcore",
     "from_hf",
+    "from_ignite",
     "from_torch",
     "function",
     "inverse_sqrt",
@@ -103,6 +107,8 @@ _LAZY = {
     "from_torch": "interop",
     "plot": "_display",
     "from_hf": "_hf",
+    "from_fvcore": "_fvcore",
+    "from_ignite": "_ignite",
     "ParseError": "_parse",
     "parse": "_parse",
     "Run": "_run",
