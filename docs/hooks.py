@@ -59,7 +59,8 @@ GROUPS: dict[str, str] = {
     "Runs": "A run's length, to bind schedules written over the fraction of training or in "
     "epochs (see the runs page).",
     "torch": "The torch binding (these import torch when first used).",
-    "Other libraries": "Schedules by the names other libraries give them (no peer is imported).",
+    "Other libraries": "Schedules by the names other libraries give them, and their live "
+    "schedulers converted (no peer is imported).",
     "Other": "",
 }
 
@@ -239,5 +240,7 @@ def _group(name: str, module: str) -> str:
         "lrsched._errors": "Core",
         "lrsched._run": "Runs",
         "lrsched._hf": "Other libraries",
+        "lrsched._fvcore": "Other libraries",
+        "lrsched._ignite": "Other libraries",
     }
     return by_module.get(module, "Other")

@@ -16,6 +16,8 @@ formula.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import math
 import numbers
 import struct
@@ -27,7 +29,6 @@ from lrsched._curves import cosine, linear, polynomial
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant, exponential
 from lrsched._timemaps import stretch, time
-from lrsched._validate import format_number
 
 if TYPE_CHECKING:
     from lrsched._core import Schedule
@@ -52,6 +53,9 @@ _LARGEST = 2.0**53
 
 Where = Callable[[float], float]
 """fvcore's own float arithmetic from the top-level time to one scheduler's `where`."""
+Frame = tuple[Where, float, float]
+"""How a scheduler sees the top-level time T: fvcore's `where_of(T)`, and `a`, `b` with
+`where = (T - a) / b` in real arithmetic."""
 Leaf = Callable[[float, float, bool], "Schedule"]
 """A piece of formula, given its clock `x = (c + offset) / scale` and whether it is the last."""
 
@@ -66,14 +70,14 @@ def _name(obj: object) -> str:
 
 
 def _kind(obj: object) -> str:
-    """fvcore's class name of `obj`, or a refusal naming its class."""
+    """Fvcore's class name of `obj`, or a refusal naming its class."""
     kind = type(obj)
     if kind.__module__ == _FVCORE and kind.__qualname__ in _KNOWN:
         return kind.__qualname__
     if kind.__module__ == _DETECTRON2 and kind.__qualname__ == "WarmupParamScheduler":
         # detectron2's warmup is a CompositeParamScheduler built by its __init__; the value is
         # the composite's as long as it keeps fvcore's __call__.
-        call = getattr(kind, "__call__", None)
+        call = inspect.getattr_static(kind, "__call__", None)
         if (getattr(call, "__module__", ""), getattr(call, "__qualname__", "")) == (
             _FVCORE,
             "CompositeParamScheduler.__call__",
@@ -84,7 +88,7 @@ def _kind(obj: object) -> str:
             "it is a torch scheduler over an fvcore one: convert its multiplier, "
             "base_lr * ls.from_fvcore(sched._multiplier, num_updates=sched._max_iter)"
         )
-        raise _err("LRMultiplier", reason)
+        raise _err(kind.__qualname__, reason)
     known = ", ".join(_KNOWN)
     msg = f"from_fvcore converts fvcore's param schedulers ({known}); got {_name(obj)}"
     raise ScheduleError(msg)
@@ -156,13 +160,14 @@ class _Pieces:
         self.steps = steps
         self.items: list[tuple[float, Leaf, float, float]] = []
 
-    def add(self, obj: object, where_of: Where, a: float, b: float, lo: float, hi: float) -> None:
+    def add(self, obj: object, frame: Frame, lo: float, hi: float) -> None:
         """Add `obj` over `[lo, hi)`, its `where` `(T - a) / b` (fvcore's: `where_of(T)`)."""
+        where_of, a, b = frame
         if lo >= hi:
             return
         kind = _kind(obj)
         if kind == "CompositeParamScheduler":
-            self._composite(obj, where_of, a, b, lo, hi)
+            self._composite(obj, frame, lo, hi)
         elif kind in {"MultiStepParamScheduler", "StepParamScheduler"}:
             self._steps(obj, kind, where_of, lo, hi)
         elif kind == "StepWithFixedGammaParamScheduler":
@@ -199,7 +204,8 @@ class _Pieces:
             self.items.append((start, _constant(v), 0.0, 1.0))
             start = max(start, end)
 
-    def _composite(self, obj: object, where_of: Where, a: float, b: float, lo: float, hi: float) -> None:
+    def _composite(self, obj: object, frame: Frame, lo: float, hi: float) -> None:
+        where_of, a, b = frame
         kind = "CompositeParamScheduler"
         schedulers = list(_attr(obj, kind, "_schedulers"))
         lengths = list(_attr(obj, kind, "_lengths"))
@@ -212,12 +218,14 @@ class _Pieces:
             )
             raise _err(kind, reason)
         total, start = 0.0, lo
-        for i, (child, length, how) in enumerate(zip(schedulers, lengths, scaling, strict=True)):
-            length = _real(kind, f"lengths[{i}]", length)
+        for i, (child, given, how) in enumerate(zip(schedulers, lengths, scaling, strict=True)):
+            length = _real(kind, f"lengths[{i}]", given)
             if length <= 0:
                 raise _err(kind, f"lengths[{i}] must be > 0, got {lengths[i]!r}")
             if how not in {"rescaled", "fixed"}:
-                raise _err(kind, f"interval_scaling[{i}] must be 'rescaled' or 'fixed', got {how!r}")
+                raise _err(
+                    kind, f"interval_scaling[{i}] must be 'rescaled' or 'fixed', got {how!r}"
+                )
             total = length if i == 0 else total + length  # fvcore's running_total
             if i < len(schedulers) - 1:
 
@@ -228,14 +236,14 @@ class _Pieces:
             else:
                 end = hi
             if how == "fixed":
-                self.add(child, where_of, a, b, start, end)
+                self.add(child, frame, start, end)
             else:
                 begin = total - length  # fvcore's scheduler_start
 
                 def inner(t: float, begin: float = begin, length: float = length) -> float:
                     return (where_of(t) - begin) / length
 
-                self.add(child, inner, a + begin * b, b * length, start, end)
+                self.add(child, (inner, a + begin * b, b * length), start, end)
             start = max(start, end)
 
     def expression(self) -> Schedule:
@@ -264,7 +272,7 @@ def _leaf(obj: object, kind: str) -> Leaf:  # noqa: C901 (one formula per fvcore
         hi = _real(kind, "start_value", _attr(obj, kind, "_start_value"))
         lo = _real(kind, "end_value", _attr(obj, kind, "_end_value"))
 
-        def cos(o: float, s: float, last: bool) -> Schedule:  # noqa: ARG001, FBT001
+        def cos(o: float, s: float, last: bool) -> Schedule:  # noqa: ARG001
             # end + (start - end) (1 + cos(pi x)) / 2 for every x: periodic with period 2, so a
             # negative offset is the same one period on.
             curve = cosine(s, start=hi, end=lo, periodic=True)
@@ -277,12 +285,12 @@ def _leaf(obj: object, kind: str) -> Leaf:  # noqa: C901 (one formula per fvcore
         if d <= 0:
             raise _err(kind, f"decay must be > 0, got {d!r}")
         # start * decay ** x = (start * decay ** (offset / scale)) * decay ** (c / scale)
-        return lambda o, s, last: (v * d ** (o / s)) * stretch(exponential(d), s)
+        return lambda o, s, last: (v * d ** (o / s)) * stretch(exponential(d), s)  # noqa: ARG005
     if kind == "LinearParamScheduler":
         first = _real(kind, "start_value", _attr(obj, kind, "_start_value"))
         end = _real(kind, "end_value", _attr(obj, kind, "_end_value"))
 
-        def straight(o: float, s: float, last: bool) -> Schedule:  # noqa: FBT001
+        def straight(o: float, s: float, last: bool) -> Schedule:
             if last or s - o <= 0:  # runs forever: fvcore's formula, which goes on past where = 1
                 x = (time() if o == 0 else time() + o) / s
                 return end * x + first * (1 - x)
@@ -296,11 +304,12 @@ def _leaf(obj: object, kind: str) -> Leaf:  # noqa: C901 (one formula per fvcore
         if p <= 0:
             raise _err(kind, f"power must be > 0, got {p!r}")
 
-        def poly(o: float, s: float, last: bool) -> Schedule:  # noqa: ARG001, FBT001
-            if s - o <= 0:  # entered at where >= 1: fvcore's (1 - where) ** power is 0, then complex
+        def poly(o: float, s: float, last: bool) -> Schedule:  # noqa: ARG001
+            if s - o <= 0:  # entered at where >= 1: fvcore's (1 - where) ** p is 0, then complex
                 return constant(0.0)
             # base (1 - x) ** p = base ((s - o) / s) ** p (1 - c / (s - o)) ** p
-            return (base * ((s - o) / s) ** p) * polynomial(s - o, power=p)
+            scale: float = base * ((s - o) / s) ** p
+            return scale * polynomial(s - o, power=p)
 
         return poly
     raise AssertionError(kind)  # pragma: no cover (every kind of _LEAVES is above)
@@ -365,7 +374,7 @@ def from_fvcore(scheduler: object, *, num_updates: int | None = None) -> Schedul
     _kind(scheduler)
     if num_updates is None:
         pieces = _Pieces(steps=False)
-        pieces.add(scheduler, lambda u: u, 0.0, 1.0, 0.0, math.inf)
+        pieces.add(scheduler, (lambda u: u, 0.0, 1.0), 0.0, math.inf)
         return pieces.expression()
     if isinstance(num_updates, bool) or not isinstance(num_updates, numbers.Integral):
         msg = f"num_updates must be a whole number of steps, got {num_updates!r}"
@@ -375,7 +384,7 @@ def from_fvcore(scheduler: object, *, num_updates: int | None = None) -> Schedul
         raise ScheduleError(msg)
     n = int(num_updates)
     pieces = _Pieces(steps=True)
-    pieces.add(scheduler, lambda t: t / n, 0.0, float(n), 0.0, math.inf)
+    pieces.add(scheduler, (lambda t: t / n, 0.0, float(n)), 0.0, math.inf)
     return pieces.expression()
 
 
@@ -403,7 +412,7 @@ def fvcore_text(name: str, *args: Any, **kwargs: Any) -> Schedule:
         msg = f"fvcore has no param scheduler {name!r}; the names are {', '.join(_LEAVES)}"
         raise ScheduleError(msg)
     try:
-        import fvcore.common.param_scheduler as ps  # noqa: PLC0415 (the peer, imported on use)
+        ps = importlib.import_module("fvcore.common.param_scheduler")  # the peer, on use
     except ImportError:
         msg = f"fvcore:{name}(...) is built by fvcore, which is not installed (pip install fvcore)"
         raise ScheduleError(msg) from None

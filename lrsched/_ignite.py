@@ -36,6 +36,7 @@ _KNOWN = (
     "LRScheduler",
     "ParamGroupScheduler",
 )
+_LR_SCHEDULER = "LRScheduler"
 _REL = 1e-12
 """How close the lr a piece hands over must be to the one a torch scheduler continues from."""
 
@@ -51,7 +52,7 @@ def _kind(obj: object) -> str:
         return kind.__qualname__
     if kind.__module__ == _MODULE and kind.__qualname__ == "ReduceLROnPlateauScheduler":
         reason = "its lr follows a metric, not the event count; write ls.plateau(...) instead"
-        raise _err("ReduceLROnPlateauScheduler", reason)
+        raise _err(kind.__qualname__, reason)
     known = ", ".join(_KNOWN)
     msg = f"from_ignite converts ignite's param schedulers ({known}); got {name}"
     raise ScheduleError(msg)
@@ -129,7 +130,7 @@ def _cyclical(obj: object, kind: str) -> Schedule:
         for v, w, g in ((s, shape, a), (e, 1 - shape, z))
         if v != 0
     ]
-    return terms[0] + terms[1] if len(terms) == 2 else terms[0] if terms else constant(0.0)  # noqa: PLR2004
+    return terms[0] + terms[1] if len(terms) == 2 else terms[0] if terms else constant(0.0)
 
 
 def _piecewise(obj: object, kind: str) -> Schedule:
@@ -141,7 +142,7 @@ def _piecewise(obj: object, kind: str) -> Schedule:
         _whole(kind, f"milestones[{i}]", t, 0)
         # ignite reaches a time given three or more times from its first value and leaves it
         # with its last: the ones between never show.
-        if len(points) >= 2 and points[-1][0] == points[-2][0] == t:  # noqa: PLR2004
+        if len(points) >= 2 and points[-1][0] == points[-2][0] == t:
             points.pop()
         points.append((float(t), _real(kind, f"values[{i}]", v)))
     return piecewise_linear(points)
@@ -237,7 +238,7 @@ def _unguarded(wrapped: Any, s: Schedule, epoch: int) -> Schedule:
         return _advanced(s, 1)
     if kind in {tls.LinearLR, tls.ConstantLR}:
         name = "start_factor" if kind is tls.LinearLR else "factor"
-        return _real("LRScheduler", name, getattr(wrapped, name)) * s
+        return _real(_LR_SCHEDULER, name, getattr(wrapped, name)) * s
     effect = {
         tls.PolynomialLR: "a decay ratio (T / (T + 1)) ** power",
         tls.CosineAnnealingLR: "a cosine ratio that raises the lr",
@@ -250,7 +251,7 @@ def _unguarded(wrapped: Any, s: Schedule, epoch: int) -> Schedule:
         f"initial-step guard, so its first value applies {effect}, which no epoch of the torch "
         "scheduler has (use_legacy=True starts it one epoch on, where it has none)"
     )
-    raise _err("LRScheduler", reason)
+    raise _err(_LR_SCHEDULER, reason)
 
 
 def _groups(kind: str, schedules: tuple[Schedule, ...]) -> tuple[Schedule]:

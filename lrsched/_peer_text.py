@@ -9,6 +9,7 @@ evaluated: the arguments are read with `ast.literal_eval`.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,12 @@ if TYPE_CHECKING:
 
 __all__ = ["PEERS", "is_peer_text", "parse_peer"]
 
-PEERS = ("hf",)
+PEERS = ("hf", "fvcore")
 """The peers the command line reads, by prefix: `hf` is Hugging Face transformers'
-`get_scheduler`."""
+`get_scheduler`, `fvcore` fvcore's param schedulers (built by fvcore, then converted)."""
+
+_READERS = {"hf": ("lrsched._hf", "from_hf"), "fvcore": ("lrsched._fvcore", "fvcore_text")}
+"""Each prefix's reader, `(module, function)`: imported on first use, called `f(NAME, *ARGS)`."""
 
 _HEAD = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*(\(.*)?\s*\Z", re.DOTALL)
 
@@ -56,9 +60,10 @@ def parse_peer(text: str) -> Schedule:
         msg = f"unknown peer {peer!r} in {text.strip()!r}; the peers are {', '.join(PEERS)}"
         raise ScheduleError(msg)
     args, kwargs = _arguments(call or "()", text)
-    from lrsched._hf import from_hf  # noqa: PLC0415 (one peer today; each is imported on use)
-
-    return from_hf(name, *args, **kwargs)
+    module, function = _READERS[peer]
+    read = getattr(importlib.import_module(module), function)
+    result: Schedule = read(name, *args, **kwargs)
+    return result
 
 
 def _arguments(call: str, text: str) -> tuple[list[Any], dict[str, Any]]:

@@ -9,9 +9,11 @@ some thousands of events, past every boundary).
 
 from __future__ import annotations
 
+import doctest
 import random
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -99,12 +101,13 @@ def test_piecewise_linear(points: list[tuple[int, float]]) -> None:
 def test_concat(seed: int, count: int, *, nested: bool) -> None:
     if nested:
         count = max(count, 3)  # a concat of the first two pieces, then at least one more
-    r = random.Random(seed)
+    r = random.Random(seed)  # noqa: S311 (test data, reproducible from the example)
     durations = [r.randint(1, 80) for _ in range(count - 1)]
 
     def make() -> tuple[Any, Any]:
         opt = sgd()
-        pieces = [random_piece(random.Random(seed + i), opt) for i in range(count)]
+        rs = [random.Random(seed + i) for i in range(count)]  # noqa: S311 (as above)
+        pieces = [random_piece(r, opt) for r in rs]
         if not nested:
             return P.ConcatScheduler(pieces, durations=durations), opt
         # The first two pieces as a concat of their own, which runs 7 events past its switch.
@@ -193,7 +196,8 @@ def test_reprs_are_the_algebra() -> None:
         torch.optim.lr_scheduler.StepLR(opt, 5, 0.5), 0.0, 4, warmup_end_value=0.1
     )
     assert repr(ls.from_ignite(warm)) == (
-        "concat([piecewise_linear([(0, 0), (3, 0.1), (4, 0.3)]), shift(0.3 * step(5, 0.5), -1)], [5])"
+        "concat([piecewise_linear([(0, 0), (3, 0.1), (4, 0.3)]), "
+        "shift(0.3 * step(5, 0.5), -1)], [5])"
     )
 
 
@@ -244,8 +248,10 @@ def test_refusals() -> None:
                 ],
                 durations=[6],
             ),
-            "it takes over at lr 0.2 from the piece before, but its torch scheduler continues "
-            f"from {LR!r}",
+            (
+                "it takes over at lr 0.2 from the piece before, but its torch scheduler "
+                f"continues from {LR!r}"
+            ),
         )
     )
     ran = P.PiecewiseLinear(opt, "lr", [(0, 0.0), (5, 1.0)])
@@ -255,3 +261,11 @@ def test_refusals() -> None:
         with pytest.raises(ls.ScheduleError) as info:
             ls.from_ignite(scheduler)
         assert message in str(info.value), (message, str(info.value))
+
+
+def test_the_migration_page_examples_run() -> None:
+    page = str(Path(__file__).resolve().parents[2] / "docs" / "migration-ignite.md")
+    flags = doctest.NORMALIZE_WHITESPACE
+    result = doctest.testfile(page, module_relative=False, optionflags=flags, verbose=False)
+    assert result.failed == 0
+    assert result.attempted > 0
