@@ -28,7 +28,7 @@ from lrsched._combinators import concat
 from lrsched._curves import cosine, linear, polynomial
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant, exponential
-from lrsched._timemaps import stretch, time
+from lrsched._timemaps import stretch
 
 if TYPE_CHECKING:
     from lrsched._core import Schedule
@@ -191,6 +191,8 @@ class _Pieces:
             raise _err(kind, f"milestones {edges} do not fit {len(values)} values")
         start = lo
         for k, value in enumerate(values):
+            if start >= hi:
+                break
             if k < len(edges):
                 m = edges[k]
 
@@ -273,10 +275,15 @@ def _leaf(obj: object, kind: str) -> Leaf:  # noqa: C901 (one formula per fvcore
         lo = _real(kind, "end_value", _attr(obj, kind, "_end_value"))
 
         def cos(o: float, s: float, last: bool) -> Schedule:  # noqa: ARG001
-            # end + (start - end) (1 + cos(pi x)) / 2 for every x: periodic with period 2, so a
-            # negative offset is the same one period on.
-            curve = cosine(s, start=hi, end=lo, periodic=True)
-            return _entered(curve, o if o >= 0 else o + 2 * s * math.ceil(-o / (2 * s)))
+            # end + (start - end) (1 + cos(pi x)) / 2, held at end past x = 1.
+            plain = cosine(s, start=hi, end=lo)
+            if o >= 0:
+                return _entered(plain, o)
+            # Entered before its start (fvcore's epsilon): x < 0 until c = -o, where fvcore's
+            # formula is the same one period on.
+            period = 2 * s * math.ceil(-o / (2 * s))
+            window = _entered(cosine(s, start=hi, end=lo, periodic=True), o + period)
+            return concat([window, plain], [-o])
 
         return cos
     if kind == "ExponentialParamScheduler":
@@ -290,11 +297,10 @@ def _leaf(obj: object, kind: str) -> Leaf:  # noqa: C901 (one formula per fvcore
         first = _real(kind, "start_value", _attr(obj, kind, "_start_value"))
         end = _real(kind, "end_value", _attr(obj, kind, "_end_value"))
 
-        def straight(o: float, s: float, last: bool) -> Schedule:
-            if last or s - o <= 0:  # runs forever: fvcore's formula, which goes on past where = 1
-                x = (time() if o == 0 else time() + o) / s
-                return end * x + first * (1 - x)
-            x0 = o / s
+        def straight(o: float, s: float, last: bool) -> Schedule:  # noqa: ARG001
+            if s - o <= 0:  # entered at where >= 1: held at the end
+                return constant(end)
+            x0 = o / s  # fvcore's end * x + start * (1 - x), from x0 to 1, then held
             return linear(end * x0 + first * (1 - x0), end, s - o)
 
         return straight
@@ -336,9 +342,10 @@ def from_fvcore(scheduler: object, *, num_updates: int | None = None) -> Schedul
     fvcore switches a `CompositeParamScheduler`, `MultiStepParamScheduler` or
     `StepParamScheduler` where `where + 1e-6` passes a boundary; the expression switches at
     the same float `where` (the same step), so its boundaries sit about `1e-6` of the run
-    early. Where fvcore raises (`where >= 1` for a constant or a step schedule) the
-    expression holds its last value; past `where = 1` the cosine is periodic and the linear
-    goes on, as fvcore's formulas do, and the polynomial holds 0 (fvcore's turns complex).
+    early. The expression is fvcore's value for every `where` in `[0, 1]` (fvcore's domain);
+    past the end it holds the last value where fvcore raises (a constant or step schedule)
+    and the end value of a cosine, linear or polynomial, whose formulas would rise again,
+    overshoot or turn complex there; the exponential goes on decaying, as fvcore's does.
 
     Supported: `ConstantParamScheduler`, `CosineParamScheduler`, `ExponentialParamScheduler`,
     `LinearParamScheduler`, `MultiStepParamScheduler`, `PolynomialDecayParamScheduler`,
@@ -359,9 +366,6 @@ def from_fvcore(scheduler: object, *, num_updates: int | None = None) -> Schedul
 
     Examples:
         >>> import lrsched as ls
-        >>> from lrsched._fvcore import fvcore_text
-        >>> fvcore_text("CosineParamScheduler", start_value=0.1, end_value=0.0)  # doctest: +SKIP
-        cosine(1, start=0.1, end=0, periodic=True)
         >>> ls.from_fvcore(object())
         Traceback (most recent call last):
         lrsched._errors.ScheduleError: from_fvcore converts fvcore's param schedulers
