@@ -171,6 +171,22 @@ def test_where_fvcore_stops_the_expression_holds() -> None:
     assert ls.from_fvcore(ps.ConstantParamScheduler(0.3))(1.0) == 0.3
 
 
+@pytest.mark.parametrize("n", [10**6 + 1, 3 * 10**6])
+def test_a_rescaled_cosine_entered_early_by_the_epsilon(n: int) -> None:
+    # fvcore switches 1e-6 * n steps early and reads the cosine at a negative where there.
+    peer = ps.CompositeParamScheduler(
+        [ps.LinearParamScheduler(0.0, 0.5), ps.CosineParamScheduler(0.5, 0.01)],
+        lengths=[0.25, 0.75],
+        interval_scaling=["rescaled", "rescaled"],
+    )
+    b = next(t for t in range(n // 4 - 10, n) if t / n + 1e-6 > 0.25)  # fvcore's switch
+    assert b < n / 4  # early: the cosine is read at a negative where
+    assert peer(b / n) > 0.5 - 1e-9 > peer((b - 1) / n)  # the cosine's, not the warmup's
+    window = range(b - 5, b + 10)
+    for ours in (ls.from_fvcore(peer, num_updates=n), ls.stretch(ls.from_fvcore(peer), n)):
+        agree(ours, lambda t: peer(t / n), window)
+
+
 def test_the_fraction_form_binds_with_a_run() -> None:
     # A run refuses a schedule that still changes past its end: these end at 1.
     peer = ps.CompositeParamScheduler(

@@ -269,3 +269,17 @@ def test_the_migration_page_examples_run() -> None:
     result = doctest.testfile(page, module_relative=False, optionflags=flags, verbose=False)
     assert result.failed == 0
     assert result.attempted > 0
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+@pytest.mark.parametrize("name", ["step", "multistep", "exponential", "linear", "restarts"])
+def test_lr_scheduler_of_each_torch_class(name: str, *, legacy: bool) -> None:
+    def make() -> tuple[Any, Any]:
+        opt = sgd()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # use_legacy warns about where to attach it
+            return P.LRScheduler(torch_scheduler(name, opt, 7, 0.6), use_legacy=legacy), opt
+
+    ours = check(make, 300)
+    expected_shift = legacy or name in {"exponential", "restarts"}
+    assert ("shift(" in repr(ours)) == expected_shift, repr(ours)
