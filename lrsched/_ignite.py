@@ -152,8 +152,10 @@ def _concat(obj: object, kind: str, entry: float | None) -> Schedule:
     schedulers = list(_attr(obj, kind, "schedulers"))
     durations = list(_attr(obj, kind, "durations"))
     _fresh(obj, kind, "_scheduler_index")
-    if durations and _attr(obj, kind, "_current_duration") != durations[0]:
-        _fresh(obj, kind, "_current_duration")
+    left = _attr(obj, kind, "_current_duration")
+    if durations and left != durations[0]:
+        reason = f"it has already run (_current_duration is {left!r}, not {durations[0]!r})"
+        raise _err(kind, f"{reason}: convert it before its first event")
     if len(durations) != len(schedulers) - 1:
         reason = f"{len(schedulers)} schedulers need {len(schedulers) - 1} durations"
         raise _err(kind, f"{reason}, got {len(durations)}")

@@ -257,6 +257,15 @@ def test_refusals() -> None:
     ran = P.PiecewiseLinear(opt, "lr", [(0, 0.0), (5, 1.0)])
     ran(None)
     cases.append((ran, "PiecewiseLinear: it has already run (event_index is 1)"))
+    concat = P.ConcatScheduler(
+        [
+            P.PiecewiseLinear(opt, "lr", [(0, 0.0), (5, 1.0)]),
+            P.CosineAnnealingScheduler(opt, "lr", 0.1, 0.0, 10),
+        ],
+        durations=[4],
+    )
+    concat(None)
+    cases.append((concat, "ConcatScheduler: it has already run (_current_duration is 3, not 4)"))
     for scheduler, message in cases:
         with pytest.raises(ls.ScheduleError) as info:
             ls.from_ignite(scheduler)
