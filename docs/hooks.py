@@ -59,7 +59,8 @@ GROUPS: dict[str, str] = {
     "Runs": "A run's length, to bind schedules written over the fraction of training or in "
     "epochs (see the runs page).",
     "torch": "The torch binding (these import torch when first used).",
-    "Other libraries": "Schedules by the names other libraries give them (no peer is imported).",
+    "Other libraries": "Schedules by the names other libraries give them, and their live "
+    "schedulers converted (no peer is imported).",
     "Other": "",
 }
 
@@ -225,7 +226,7 @@ def public_origins() -> dict[str, str]:
 def _group(name: str, module: str) -> str:
     from lrsched._registry import CONSTRUCTORS  # noqa: PLC0415
 
-    if module in {"lrsched.adapter", "lrsched.interop"}:
+    if module in {"lrsched.adapter", "lrsched.interop", "lrsched._on_device"}:
         return "torch"
     if name in CONSTRUCTORS:
         first: Any = next(iter(inspect.signature(CONSTRUCTORS[name]).parameters.values()), None)
@@ -240,5 +241,7 @@ def _group(name: str, module: str) -> str:
         "lrsched._run": "Runs",
         "lrsched._hf": "Other libraries",
         "lrsched._timm": "Other libraries",
+        "lrsched._fvcore": "Other libraries",
+        "lrsched._ignite": "Other libraries",
     }
     return by_module.get(module, "Other")

@@ -36,7 +36,9 @@ from lrsched._timemaps import compose, staircase, stretch, time
 
 if TYPE_CHECKING:
     from lrsched._display import plot
+    from lrsched._fvcore import from_fvcore
     from lrsched._hf import from_hf
+    from lrsched._ignite import from_ignite
     from lrsched._on_device import OnDevice, bind_on_device
     from lrsched._parse import ParseError, parse
     from lrsched._run import Run, run
@@ -65,7 +67,9 @@ __all__ = [
     "divide",
     "exponential",
     "from_dict",
+    "from_fvcore",
     "from_hf",
+    "from_ignite",
     "from_timm",
     "from_torch",
     "function",
@@ -111,6 +115,8 @@ _LAZY = {
     "plot": "_display",
     "from_hf": "_hf",
     "from_timm": "_timm",
+    "from_fvcore": "_fvcore",
+    "from_ignite": "_ignite",
     "ParseError": "_parse",
     "parse": "_parse",
     "Run": "_run",

@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING, Any
 from lrsched._errors import ScheduleError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from lrsched._core import Schedule
 
 __all__ = ["PEERS", "is_peer_text", "parse_peer"]
@@ -25,13 +23,15 @@ __all__ = ["PEERS", "is_peer_text", "parse_peer"]
 _READERS = {
     "hf": ("lrsched._hf", "from_hf"),
     "timm": ("lrsched._timm", "from_timm"),
+    "fvcore": ("lrsched._fvcore", "fvcore_text"),
 }
 """Each prefix's module and function, imported on first use: the function takes the spelling's
 name, then its arguments."""
 
 PEERS = tuple(_READERS)
 """The peers the command line reads, by prefix: `hf` is Hugging Face transformers'
-`get_scheduler`, `timm` is timm's `create_scheduler_v2`."""
+`get_scheduler`, `timm` is timm's `create_scheduler_v2`, `fvcore` fvcore's param schedulers
+(built by fvcore, then converted)."""
 
 _HEAD = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*(\(.*)?\s*\Z", re.DOTALL)
 
@@ -67,8 +67,9 @@ def parse_peer(text: str) -> Schedule:
         raise ScheduleError(msg)
     args, kwargs = _arguments(call or "()", text)
     module, function = _READERS[peer]
-    read: Callable[..., Schedule] = getattr(importlib.import_module(module), function)
-    return read(name, *args, **kwargs)
+    read = getattr(importlib.import_module(module), function)
+    result: Schedule = read(name, *args, **kwargs)
+    return result
 
 
 def _arguments(call: str, text: str) -> tuple[list[Any], dict[str, Any]]:

@@ -462,6 +462,8 @@ def test_import_lrsched_does_not_import_torch() -> None:
         "_hf",
         "_timm",
         "_timm_schedulers",
+        "_fvcore",
+        "_ignite",
         "_bound",
     ):
         assert f"'lrsched.{lazy}'" not in loaded, lazy
