@@ -586,6 +586,18 @@ def figure_peers(cfg: Config) -> Iterator[Row]:
         yield ratio_row(f"8. peers, s({t})", f"s({t})", "fvcore scheduler(t / total)", pair, 1.0)
 
 
+# -- 9. other array libraries: torch tensors, jitted JAX, a compiled step ---------------------
+
+
+def figure_arrays(cfg: Config) -> Iterator[Row]:
+    import _arrays_figures as arrays  # noqa: PLC0415 (imports torch, and jax when installed)
+
+    s = warmup_cosine()
+    yield from arrays.tensor_rows(s, cfg, WARMUP, DECAY, ratio_row)
+    yield from arrays.jax_rows(s, cfg, WARMUP, DECAY, ratio_row)
+    yield from arrays.compiled_step_rows(s, cfg, ratio_row)
+
+
 FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
     "step": figure_step,
     "scalar": figure_scalar,
@@ -596,6 +608,7 @@ FIGURES: dict[str, Callable[[Config], Iterator[Row]]] = {
     "soak": figure_soak,
     "arithmetic": figure_arithmetic,
     "peers": figure_peers,
+    "arrays": figure_arrays,
 }
 
 

@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 _LARGEST = sys.float_info.max
+_KEPT = 256  # constant arrays kept (see `constants`)
+_CONSTANTS: dict[tuple[Any, ...], Any] = {}
 _EXTRA = "pip install 'lrsched-algebra[arrays]'"
 
 
@@ -108,14 +110,31 @@ def evaluate(schedule: Schedule, xp: Any, t: Any) -> Any:
     return out if out.dtype == times.dtype else xp.astype(out, times.dtype)
 
 
-def constants(xp: Any, values: Any, like: Any) -> Any:
-    """``values`` (numbers) as an array of ``xp`` with the dtype and device of ``like``."""
+def constants(xp: Any, values: tuple[float, ...], like: Any) -> Any:
+    """``values`` (numbers) as an array of ``xp`` with the dtype and device of ``like``.
+
+    Outside a compiler's trace the array is made once per dtype and device and kept, so that
+    a CUDA graph captured after a warm-up step copies nothing from the host.
+    """
     if xp is np:
         return np.asarray(values, dtype=like.dtype)
+    if _compiling(like):  # a constant of the compiled graph
+        return _made(xp, values, like)
+    key = (values, like.dtype, _device(like))
+    made = _CONSTANTS.get(key)
+    if made is None:
+        if len(_CONSTANTS) >= _KEPT:
+            _CONSTANTS.clear()
+        made = _CONSTANTS[key] = _made(xp, values, like)
+    return made
+
+
+def _made(xp: Any, values: tuple[float, ...], like: Any) -> Any:
     largest = float(xp.finfo(like.dtype).max)
+    numbers: Any = values
     if largest < _LARGEST:  # a narrower dtype: what overflows it is inf (the cast, no warning)
-        values = [v if abs(v) <= largest else math.copysign(math.inf, v) for v in values]
-    return xp.asarray(values, dtype=like.dtype, device=_device(like))
+        numbers = [v if abs(v) <= largest else math.copysign(math.inf, v) for v in values]
+    return xp.asarray(numbers, dtype=like.dtype, device=_device(like))
 
 
 def quiet(xp: Any, **ignore: str) -> contextlib.AbstractContextManager[Any]:
@@ -179,16 +198,28 @@ def _device(t: Any) -> Any:
         return None
 
 
-def _traced(t: Any) -> bool:
-    """Whether ``t`` is a value inside a trace or a capture (no concrete numbers to read)."""
+def _compiling(t: Any) -> bool:
+    """Whether ``t`` is a value inside a compiler's trace (torch.compile, jax.jit)."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(t, torch.Tensor):
-        capturing = t.is_cuda and torch.cuda.is_current_stream_capturing()
-        return bool(torch.compiler.is_compiling() or capturing)
+        return bool(torch.compiler.is_compiling())
     jax = sys.modules.get("jax")
     if jax is not None and isinstance(t, jax.Array):
         return isinstance(t, jax.core.Tracer)
     return bool(_compat("").is_lazy_array(t))
+
+
+def _traced(t: Any) -> bool:
+    """Whether ``t`` is a value inside a trace or a CUDA graph capture (nothing to read)."""
+    if _compiling(t):
+        return True
+    torch = sys.modules.get("torch")
+    return bool(
+        torch is not None
+        and isinstance(t, torch.Tensor)
+        and t.is_cuda
+        and torch.cuda.is_current_stream_capturing()
+    )
 
 
 def _concrete_on_cpu(t: Any) -> bool:

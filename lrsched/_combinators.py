@@ -51,12 +51,13 @@ class Warmup(Schedule):
         later = self.schedule._formula(xp, xp.clip(t - d, 0.0, None))
         # The fraction t / d first: (peak - start) * t may overflow, t / d <= 1 cannot.
         w = ramp_weight(xp, self.shape, t / d)
-        with quiet(xp, invalid="ignore"):
-            if math.isfinite(peak - self.start):
-                ramp = self.start + (peak - self.start) * w
-            else:  # the rise overflows: the weighted mean of the two ends, which cannot
+        if math.isfinite(peak - self.start):  # finite ends and weights: never a NaN
+            ramp = self.start + (peak - self.start) * w
+        else:  # the rise overflows: the weighted mean of the two ends, which cannot
+            with quiet(xp, invalid="ignore"):
                 ramp = (1.0 - w) * self.start + w * peak
-        return xp.where(t < d, xp.where(xp.isnan(ramp), self.start, ramp), later)
+            ramp = xp.where(xp.isnan(ramp), self.start, ramp)  # 0 * inf at an infinite end
+        return xp.where(t < d, ramp, later)
 
     def _spelling(self) -> Call:
         return call(self, warmup, s=self.schedule)

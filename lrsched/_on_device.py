@@ -43,6 +43,14 @@ class OnDevice:
 
     Made by `bind_on_device`. `step` advances one optimizer step with device operations only;
     `count` is the step counter (a 0-d int64 tensor on the device).
+
+    Examples:
+        >>> import torch
+        >>> import lrsched as ls
+        >>> optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+        >>> ls.bind_on_device(optimizer, ls.cosine(10))
+        OnDevice(cosine(10), step=0)
+
     """
 
     def __init__(  # noqa: PLR0913 (bind's keyword-only options)
@@ -86,7 +94,19 @@ class OnDevice:
         self._write()
 
     def step(self) -> None:
-        """Advance one optimizer step and write the new values, on the device."""
+        """Advance one optimizer step and write the new values, on the device.
+
+        Examples:
+            >>> import torch
+            >>> import lrsched as ls
+            >>> optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+            >>> bound = ls.bind_on_device(optimizer, ls.step(2, 0.5))
+            >>> for _ in range(2):
+            ...     bound.step()
+            >>> bound.count, optimizer.param_groups[0]["lr"]
+            (tensor(2), tensor(0.0500))
+
+        """
         self.count.add_(1)
         self._write()
 
@@ -99,7 +119,18 @@ class OnDevice:
             tensor.copy_(values[slot] * base if base else values[slot] * 0.0)
 
     def at(self, step: int) -> list[tuple[str, int, float]]:
-        """The value each driven cell has at optimizer step ``step`` (computed on the host)."""
+        """The value each driven cell has at optimizer step ``step`` (computed on the host).
+
+        Each entry is ``(key, group index, value)``; nothing is written.
+
+        Examples:
+            >>> import torch
+            >>> import lrsched as ls
+            >>> optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+            >>> ls.bind_on_device(optimizer, ls.step(2, 0.5)).at(4)
+            [('lr', 0, 0.025)]
+
+        """
         t = step if self.steps_per_epoch is None else step / self.steps_per_epoch
         return [
             (key, group, scaled(base, self.schedules[slot](t)))
@@ -107,11 +138,33 @@ class OnDevice:
         ]
 
     def state_dict(self) -> dict[str, Any]:
-        """The step count (read from the device: call it outside the compiled step)."""
+        """The step count (read from the device: call it outside the compiled step).
+
+        Examples:
+            >>> import torch
+            >>> import lrsched as ls
+            >>> optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+            >>> bound = ls.bind_on_device(optimizer, ls.cosine(10))
+            >>> bound.step()
+            >>> bound.state_dict()
+            {'format': 'lrsched.on_device', 'version': 1, 'step': 1}
+
+        """
         return {"format": "lrsched.on_device", "version": 1, "step": int(self.count.item())}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a `state_dict`: the step count, and the values at that step."""
+        """Continue from a `state_dict`: the step count, and the values at that step.
+
+        Examples:
+            >>> import torch
+            >>> import lrsched as ls
+            >>> optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+            >>> bound = ls.bind_on_device(optimizer, ls.step(2, 0.5))
+            >>> bound.load_state_dict({"format": "lrsched.on_device", "version": 1, "step": 5})
+            >>> optimizer.param_groups[0]["lr"]
+            tensor(0.0250)
+
+        """
         step = state.get("step") if isinstance(state, dict) else None
         if state.get("format") != "lrsched.on_device" or not isinstance(step, int) or step < 0:
             msg = f"not a state of an lrsched device binding: {state!r:.120}"

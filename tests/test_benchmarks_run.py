@@ -40,11 +40,14 @@ FIGURES = [
     ("7. 2-deep sum, vector", "a * b per level"),
     ("7. 10-deep sum, s(t)", "a * b per level"),
     ("7. 10-deep sum, vector", "a * b per level"),
+    ("9. torch tensor s(t)", "the formula in torch ops"),
+    ("9. compiled Adam step", "host writes the lr"),
 ]
 # Rows against a peer library: printed only when the peer is installed (the `bench` extra).
 PEER_FIGURES = [
     ("8. peers, s(50000)", "fvcore scheduler(t / total)", "fvcore"),
     ("8. peers, s(999999)", "fvcore scheduler(t / total)", "fvcore"),
+    ("9. jitted JAX s(t)", "optax's jitted schedule", "optax"),
 ]
 
 
