@@ -66,6 +66,10 @@ MAX_LENGTH = 10_000
 MAX_DEPTH = 64
 """Deepest nesting of brackets, calls, lists and signs `parse` reads."""
 
+MAX_OPERATORS = 2000
+"""The most arithmetic operators a text may hold (a chain of them nests in Python's parser)."""
+_OPERATOR_TOKENS = frozenset({"+", "-", "*", "/", "**"})
+
 MAX_LITERAL = 100
 """Longest numeric or string literal, in characters."""
 
@@ -195,7 +199,8 @@ def parse(text: str) -> Schedule:
     callable, ``parse(repr(s)) == s``.
 
     Args:
-        text: The expression, at most 10,000 characters and 64 levels of nesting. It may span
+        text: The expression, at most 10,000 characters, 64 levels of nesting and 2000
+            operators. It may span
             several lines inside brackets, and may carry ``#`` comments.
 
     Returns:
@@ -419,7 +424,7 @@ class _Reader:
             msg = f"expression is too deeply nested (at most {MAX_DEPTH} levels)"
             raise self.fail(msg, 0, len(self.text)) from None
 
-    def check_tokens(self) -> None:
+    def check_tokens(self) -> None:  # noqa: C901 (one check per limit)
         """Limits that must hold before `ast.parse` sees the text (it may recurse)."""
         if "\0" in self.text:
             msg = "text contains a null character"
@@ -429,11 +434,21 @@ class _Reader:
         except UnicodeEncodeError as error:
             msg = "text contains a lone surrogate character"
             raise self.fail(msg, error.start) from None
-        depth = 0
+        depth = operators = 0
         try:
             for token in tokenize.generate_tokens(io.StringIO(self.body).readline):
                 kind, string = token.type, token.string
-                if kind == tokenize.OP and string in {"(", "[", "{"}:
+                if kind == tokenize.OP and string in _OPERATOR_TOKENS:
+                    # ast.parse recurses once per operator of a chain: its limit is the
+                    # process's recursion limit (libraries raise it), so keep a fixed one.
+                    operators += 1
+                    if operators > MAX_OPERATORS:
+                        msg = (
+                            "expression is too long a chain or too deeply nested for Python's "
+                            f"parser (more than {MAX_OPERATORS} operators)"
+                        )
+                        raise self.fail(msg, 0, len(self.text))
+                elif kind == tokenize.OP and string in {"(", "[", "{"}:
                     depth += 1
                     if depth > MAX_DEPTH:
                         start = self.offset(*token.start, utf8=False)

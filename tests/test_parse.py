@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import sys
 
 import pytest
 from hypothesis import given
@@ -274,3 +275,16 @@ def test_read_keeps_calls_unbuilt_and_folds_numbers() -> None:
     value = read("0.5 * 2 * warmup(cosine(95, end=-0.1), 5)")
     assert repr(value).startswith("Mul(operands=(0.5, 2, Call(name='warmup'")
     assert read("cosine(2 * -3)") == read("cosine(-6)")
+
+
+def test_the_chain_limit_does_not_depend_on_the_recursion_limit() -> None:
+    # torch's inductor raises the process's recursion limit; Python's parser recurses once per
+    # operator of a chain, so the parser keeps a limit of its own.
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        with pytest.raises(ls.ParseError, match="more than 2000 operators"):
+            ls.parse("1*" * 2001 + "cosine(1)")
+        assert ls.parse("1*" * 2000 + "cosine(1)") == ls.cosine(1)
+    finally:
+        sys.setrecursionlimit(before)
