@@ -239,5 +239,7 @@ def _group(name: str, module: str) -> str:
         "lrsched._errors": "Core",
         "lrsched._run": "Runs",
         "lrsched._hf": "Other libraries",
+        "lrsched._keras": "Other libraries",
+        "lrsched._optax": "Other libraries",
     }
     return by_module.get(module, "Other")

@@ -37,6 +37,8 @@ from lrsched._timemaps import compose, staircase, stretch, time
 if TYPE_CHECKING:
     from lrsched._display import plot
     from lrsched._hf import from_hf
+    from lrsched._keras import from_keras
+    from lrsched._optax import from_optax
     from lrsched._parse import ParseError, parse
     from lrsched._run import Run, run
     from lrsched._serialize import from_dict, to_dict
@@ -62,6 +64,8 @@ __all__ = [
     "exponential",
     "from_dict",
     "from_hf",
+    "from_keras",
+    "from_optax",
     "from_torch",
     "function",
     "inverse_sqrt",
@@ -103,6 +107,8 @@ _LAZY = {
     "from_torch": "interop",
     "plot": "_display",
     "from_hf": "_hf",
+    "from_keras": "_keras",
+    "from_optax": "_optax",
     "ParseError": "_parse",
     "parse": "_parse",
     "Run": "_run",

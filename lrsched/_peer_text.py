@@ -9,6 +9,7 @@ evaluated: the arguments are read with `ast.literal_eval`.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,15 @@ if TYPE_CHECKING:
 
 __all__ = ["PEERS", "is_peer_text", "parse_peer"]
 
-PEERS = ("hf",)
+_CONVERTERS = {
+    "hf": ("_hf", "from_hf"),
+    "optax": ("_optax", "from_optax"),
+    "keras": ("_keras", "from_keras"),
+}
+"""Each prefix's converter, as (module of lrsched, function): imported on first use."""
+PEERS = tuple(_CONVERTERS)
 """The peers the command line reads, by prefix: `hf` is Hugging Face transformers'
-`get_scheduler`."""
+`get_scheduler`, `optax` optax's schedule constructors, `keras` Keras' schedule classes."""
 
 _HEAD = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*(\(.*)?\s*\Z", re.DOTALL)
 
@@ -56,9 +63,10 @@ def parse_peer(text: str) -> Schedule:
         msg = f"unknown peer {peer!r} in {text.strip()!r}; the peers are {', '.join(PEERS)}"
         raise ScheduleError(msg)
     args, kwargs = _arguments(call or "()", text)
-    from lrsched._hf import from_hf  # noqa: PLC0415 (one peer today; each is imported on use)
-
-    return from_hf(name, *args, **kwargs)
+    module, function = _CONVERTERS[peer]
+    convert = getattr(importlib.import_module(f"lrsched.{module}"), function)
+    result: Schedule = convert(name, *args, **kwargs)
+    return result
 
 
 def _arguments(call: str, text: str) -> tuple[list[Any], dict[str, Any]]:
