@@ -454,7 +454,7 @@ def test_import_lrsched_does_not_import_torch() -> None:
     assert result.stdout.splitlines()[-2] == "False"
     # What a training loop does not need is imported on first use (issue 16: import time).
     loaded = result.stdout.splitlines()[-1]
-    for lazy in ("_parse", "_serialize", "_display", "_run", "_hf", "_bound"):
+    for lazy in ("_parse", "_serialize", "_display", "_run", "_hf", "_optax", "_keras", "_bound"):
         assert f"'lrsched.{lazy}'" not in loaded, lazy
 
 
