@@ -94,11 +94,13 @@ def PiecewiseConstantDecay(  # noqa: N802 (Keras' class name)
                 f"boundaries[{i}] = {bounds[i]!r}): Keras adds up the values of ranges that overlap"
             )
             raise ScheduleError(msg)
-    # values[i + 1] applies from the first whole step > boundaries[i]: floor(b) + 1. A later
-    # value that starts at the same step (no whole step in between) replaces the earlier one.
+    # Keras' step is the optimizer's integer iteration count, and it casts the boundaries to
+    # the step's dtype: values[i + 1] applies from step int(b) + 1 (int truncates, as Keras'
+    # cast does: a boundary in (-1, 0) is 0). A later value that starts at the same step (no
+    # whole step in between) replaces the earlier one.
     pieces, starts = [constant(vals[0])], [0.0]
     for b, v in zip(bounds, vals[1:], strict=True):
-        first = math.floor(b) + 1.0
+        first = math.trunc(b) + 1.0
         if first <= 0.0:
             pieces, starts = [constant(v)], [0.0]
         elif first == starts[-1]:

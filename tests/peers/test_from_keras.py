@@ -36,7 +36,9 @@ def at(schedule: Any, ts: list[int]) -> dict[int, float]:
     try:
         out = np.asarray(schedule(np.asarray(ts, dtype=np.float64)), dtype=np.float64)
         out = np.broadcast_to(out, (len(ts),))
-    except ValueError:  # PiecewiseConstantDecay, CosineDecay with a warmup: one step at a time
+    except ValueError:  # PiecewiseConstantDecay, CosineDecay with a warmup: one step at a time,
+        # as ints, like the optimizer's iteration count (PiecewiseConstantDecay casts its
+        # boundaries to the step's type: 30.5 compares as 30, -0.5 as 0)
         out = np.array([float(np.asarray(schedule(t))) for t in ts])
     return dict(zip(ts, out.tolist(), strict=True))
 
