@@ -192,7 +192,8 @@ def test_cosine_decay(init: float, n: int, alpha: float, exponent: float) -> Non
 
 
 boundaries = st.integers(-5, 400) | floats(-5.0, 400.0).map(lambda x: round(x, 2))
-scale_maps = st.dictionaries(boundaries, floats(0.0, 3.0), max_size=5)
+# Scales of 0 or at least 1e-3: a product of tiny ones is subnormal, which XLA flushes to 0.
+scale_maps = st.dictionaries(boundaries, st.sampled_from([0.0]) | floats(1e-3, 3.0), max_size=5)
 
 
 @few
