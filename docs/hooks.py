@@ -243,5 +243,7 @@ def _group(name: str, module: str) -> str:
         "lrsched._timm": "Other libraries",
         "lrsched._fvcore": "Other libraries",
         "lrsched._ignite": "Other libraries",
+        "lrsched._keras": "Other libraries",
+        "lrsched._optax": "Other libraries",
     }
     return by_module.get(module, "Other")

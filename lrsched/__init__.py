@@ -39,7 +39,9 @@ if TYPE_CHECKING:
     from lrsched._fvcore import from_fvcore
     from lrsched._hf import from_hf
     from lrsched._ignite import from_ignite
+    from lrsched._keras import from_keras
     from lrsched._on_device import OnDevice, bind_on_device
+    from lrsched._optax import from_optax
     from lrsched._parse import ParseError, parse
     from lrsched._run import Run, run
     from lrsched._serialize import from_dict, to_dict
@@ -70,6 +72,8 @@ __all__ = [
     "from_fvcore",
     "from_hf",
     "from_ignite",
+    "from_keras",
+    "from_optax",
     "from_timm",
     "from_torch",
     "function",
@@ -117,6 +121,8 @@ _LAZY = {
     "from_timm": "_timm",
     "from_fvcore": "_fvcore",
     "from_ignite": "_ignite",
+    "from_keras": "_keras",
+    "from_optax": "_optax",
     "ParseError": "_parse",
     "parse": "_parse",
     "Run": "_run",

@@ -24,6 +24,8 @@ _READERS = {
     "hf": ("lrsched._hf", "from_hf"),
     "timm": ("lrsched._timm", "from_timm"),
     "fvcore": ("lrsched._fvcore", "fvcore_text"),
+    "optax": ("lrsched._optax", "from_optax"),
+    "keras": ("lrsched._keras", "from_keras"),
 }
 """Each prefix's module and function, imported on first use: the function takes the spelling's
 name, then its arguments."""
@@ -31,7 +33,8 @@ name, then its arguments."""
 PEERS = tuple(_READERS)
 """The peers the command line reads, by prefix: `hf` is Hugging Face transformers'
 `get_scheduler`, `timm` is timm's `create_scheduler_v2`, `fvcore` fvcore's param schedulers
-(built by fvcore, then converted)."""
+(built by fvcore, then converted), `optax` optax's schedule constructors, `keras` Keras'
+schedule classes."""
 
 _HEAD = re.compile(r"\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*(\(.*)?\s*\Z", re.DOTALL)
 

@@ -464,6 +464,8 @@ def test_import_lrsched_does_not_import_torch() -> None:
         "_timm_schedulers",
         "_fvcore",
         "_ignite",
+        "_optax",
+        "_keras",
         "_bound",
     ):
         assert f"'lrsched.{lazy}'" not in loaded, lazy

@@ -385,8 +385,9 @@ HOSTILE = [
 ]  # fmt: skip
 
 
-# preexec_fn forks; JAX, when the peer tests have loaded it in this process, warns at a fork.
-@pytest.mark.filterwarnings(r"ignore:os\.fork\(\) was called:RuntimeWarning")
+# preexec_fn makes subprocess fork; once a peer test has imported jax, jax's at-fork hook warns
+# that forking a multithreaded process may deadlock (the child only execs lrsched: it cannot).
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 def test_no_argument_gets_a_traceback_or_unbounded_time_or_memory(tmp_path: Path) -> None:
     import resource  # noqa: PLC0415 (POSIX only, like the limits it sets)
 
