@@ -170,7 +170,7 @@ def huge(xp: Any, t: Any, limit: float) -> float:
     return min(limit, float(xp.finfo(t.dtype).max) * 1e-8)
 
 
-def on_host(xp: Any, t: Any, compute: Callable[[Any], Any], what: str) -> Any:
+def on_host(xp: Any, t: Any, compute: Callable[[Any], Any], node: object) -> Any:
     """``compute`` (numpy in, numpy out) at ``t``, computed on the host, returned like ``t``.
 
     For numpy ``t`` this is ``compute(t)``. A concrete array of another library is copied to
@@ -180,6 +180,7 @@ def on_host(xp: Any, t: Any, compute: Callable[[Any], Any], what: str) -> Any:
     if xp is np:
         return compute(t)
     if _traced(t) or _refusing_host:
+        what = f"{type(node).__name__.lower()}(...)"  # not its repr: that would be traced
         msg = (
             f"{what} is computed on the host (numpy), so it cannot run inside a compiled or "
             "traced function (torch.compile, jax.jit, a CUDA graph); evaluate it outside, or "

@@ -306,7 +306,7 @@ class Multiplicative(_WholeTimes):
     )
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return on_host(xp, t, self._products, repr(self))
+        return on_host(xp, t, self._products, self)
 
     def _products(self, t: FloatArray) -> FloatArray:
         steps = np.floor(t).astype(np.int64)
@@ -336,7 +336,7 @@ class Function(_WholeTimes):
     fn: Callable[[int], float] = attrs.field(hash=False)
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return on_host(xp, t, self._calls, repr(self))
+        return on_host(xp, t, self._calls, self)
 
     def _calls(self, t: FloatArray) -> FloatArray:
         # One call per distinct whole time.

@@ -191,7 +191,7 @@ class Noise(Schedule):
     distribution: str = "normal"
 
     def _formula(self, xp: Any, t: Any) -> Any:
-        return on_host(xp, t, self._draws, repr(self))
+        return on_host(xp, t, self._draws, self)
 
     def _draws(self, t: FloatArray) -> FloatArray:
         return draw(np.floor(t), self.seed, self.limit, self.std, self.distribution)

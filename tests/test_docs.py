@@ -19,7 +19,15 @@ from lrsched.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 # Pages whose examples this test runs (others, e.g. migration.md, are tested by their owners).
-EXAMPLE_PAGES = ["index.md", "tutorial.md", "data.md", "cli.md", "cookbook.md", "runs.md"]
+EXAMPLE_PAGES = [
+    "index.md",
+    "tutorial.md",
+    "data.md",
+    "cli.md",
+    "cookbook.md",
+    "runs.md",
+    "arrays.md",
+]
 
 
 def load_hooks() -> ModuleType:

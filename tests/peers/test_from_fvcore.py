@@ -11,7 +11,6 @@ follow it.
 
 from __future__ import annotations
 
-import doctest
 import math
 import re
 import shlex
@@ -330,14 +329,6 @@ def test_bad_num_updates(bad: Any) -> None:
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def test_the_migration_page_examples_run() -> None:
-    page = str(DOCS / "migration-fvcore.md")
-    flags = doctest.NORMALIZE_WHITESPACE
-    result = doctest.testfile(page, module_relative=False, optionflags=flags, verbose=False)
-    assert result.failed == 0
-    assert result.attempted > 0
-
-
 def test_the_migration_page_console_example(capsys: pytest.CaptureFixture[str]) -> None:
     text = (DOCS / "migration-fvcore.md").read_text()
     block = re.search(r"```console\n\$ (lrsched convert .*)\n(.*)\n", text)
@@ -353,23 +344,3 @@ def test_the_command_line_builds_fvcore_schedulers(capsys: pytest.CaptureFixture
     peer = ps.MultiStepParamScheduler([1, 0.1, 0.01], num_updates=90, milestones=[30, 60])
     assert out.splitlines()[0] == repr(ls.stretch(ls.from_fvcore(peer), 900))
     assert parse_peer(text) == ls.from_fvcore(peer)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("fvcore:CompositeParamScheduler()", "takes schedulers, which a command line cannot"),
-        ("fvcore:Cosine(1, 0)", "fvcore has no param scheduler 'Cosine'"),
-        ("fvcore:StepParamScheduler(0, [1])", "fvcore refuses the arguments: Number of updates"),
-        ("fvcore:CosineParamScheduler(1)", "fvcore refuses the arguments"),
-        ("fvcore:ExponentialParamScheduler(1, 0)", "decay must be > 0, got 0.0"),
-    ],
-)
-def test_bad_fvcore_text_is_one_line(
-    text: str, message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["convert", text, "--to", "text"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("lrsched: error: ")
-    assert message in err
-    assert len(err.strip().splitlines()) == 1

@@ -9,11 +9,9 @@ some thousands of events, past every boundary).
 
 from __future__ import annotations
 
-import doctest
 import random
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -270,14 +268,6 @@ def test_refusals() -> None:
         with pytest.raises(ls.ScheduleError) as info:
             ls.from_ignite(scheduler)
         assert message in str(info.value), (message, str(info.value))
-
-
-def test_the_migration_page_examples_run() -> None:
-    page = str(Path(__file__).resolve().parents[2] / "docs" / "migration-ignite.md")
-    flags = doctest.NORMALIZE_WHITESPACE
-    result = doctest.testfile(page, module_relative=False, optionflags=flags, verbose=False)
-    assert result.failed == 0
-    assert result.attempted > 0
 
 
 @pytest.mark.parametrize("legacy", [False, True])

@@ -9,7 +9,6 @@ computes in float32, so the tolerance is float32's (``F32``).
 
 from __future__ import annotations
 
-import doctest
 import json
 import os
 from pathlib import Path
@@ -312,30 +311,4 @@ def test_command_line_reads_keras_spelling(text: str, peer: Any, capsys: Any) ->
     agree(ls.parse(out), at(peer, ts), ts, rel=F32, floor=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("keras:CosineDecay(0.1, 0)", "Keras CosineDecay: decay_steps must be > 0 (got 0)"),
-        ("keras:Nope(1)", "Keras has no schedule class 'Nope'"),
-        ("keras:CosineDecay(0.1, decay_steps=abs(-1))", "must be literal"),
-    ],
-)
-def test_command_line_refusal_is_one_line(text: str, message: str, capsys: Any) -> None:
-    assert main(["convert", text, "--to", "text"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("lrsched: error: ")
-    assert message in err
-    assert len(err.strip().splitlines()) == 1
-
-
 # -- docs/migration-keras.md ------------------------------------------------------------------
-
-
-def test_migration_page_examples_run() -> None:
-    result = doctest.testfile(
-        str(DOCS / "migration-keras.md"),
-        module_relative=False,
-        optionflags=doctest.NORMALIZE_WHITESPACE,
-    )
-    assert result.attempted > 0
-    assert result.failed == 0

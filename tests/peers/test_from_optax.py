@@ -8,7 +8,6 @@ to a relative 1e-12. The arguments include the settings optax treats specially
 
 from __future__ import annotations
 
-import doctest
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -403,34 +402,4 @@ def test_command_line_reads_optax_spelling(
     agree(ls.parse(out.strip()), values(peer, ts), ts)
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "optax:exponential_decay(0.1, 10, -0.5)",
-            "optax exponential_decay: decay_rate must be > 0",
-        ),
-        ("optax:sgdr_schedule([{'decay_steps': 5}] * 2)", "must be literal"),
-        ("optax:nope(1)", "optax has no schedule 'nope'"),
-        ("optax:linear(1, 0)", "missing a required argument: 'transition_steps'"),
-    ],
-)
-def test_command_line_refusal_is_one_line(text: str, message: str, capsys: Any) -> None:
-    assert main(["convert", text, "--to", "text"]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("lrsched: error: ")
-    assert message in err
-    assert len(err.strip().splitlines()) == 1
-
-
 # -- docs/migration-optax.md ------------------------------------------------------------------
-
-
-def test_migration_page_examples_run() -> None:
-    result = doctest.testfile(
-        str(DOCS / "migration-optax.md"),
-        module_relative=False,
-        optionflags=doctest.NORMALIZE_WHITESPACE,
-    )
-    assert result.attempted > 0
-    assert result.failed == 0
