@@ -28,6 +28,7 @@ from lrsched._combinators import concat
 from lrsched._curves import cosine, linear, polynomial
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant, exponential
+from lrsched._peer_args import real
 from lrsched._timemaps import stretch
 
 if TYPE_CHECKING:
@@ -102,12 +103,7 @@ def _attr(obj: object, kind: str, name: str) -> Any:
 
 
 def _real(kind: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _err(kind, f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise _err(kind, f"{name} must be finite, got {value!r}")
-    return x
+    return real(_err, kind, name, value)
 
 
 # -- finding the first time fvcore's arithmetic switches ------------------------------------------

@@ -14,7 +14,6 @@ expression reproduces are refused with the reason.
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,9 +23,9 @@ from lrsched._curves import cosine, inverse_sqrt, linear, polynomial
 from lrsched._cycles import repeat
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant
+from lrsched._peer_args import real
 from lrsched._recipes import shift, warmup_stable_decay
 from lrsched._timemaps import compose, time
-from lrsched._validate import format_number
 
 if TYPE_CHECKING:
     from lrsched._core import Schedule
@@ -56,12 +55,7 @@ def _warmup_and_total(where: str, kw: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def _real(where: str, name: str, value: object, *, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _err(where, f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x) or x < low:
-        raise _err(where, f"{name} must be a finite number >= {format_number(low)}, got {value!r}")
-    return x
+    return real(_err, where, name, value, low=low)
 
 
 def _ramp(s: Schedule, w: int) -> Schedule:

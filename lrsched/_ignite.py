@@ -11,7 +11,6 @@ converted by `lrsched.from_torch` (imported on use).
 from __future__ import annotations
 
 import copy
-import math
 import numbers
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from lrsched._curves import cosine, linear, piecewise_linear
 from lrsched._cycles import repeat
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant
-from lrsched._validate import format_number
+from lrsched._peer_args import real
 
 if TYPE_CHECKING:
     from lrsched._core import Schedule
@@ -77,13 +76,7 @@ def _fresh(obj: object, kind: str, *names: str) -> None:
 
 
 def _real(kind: str, name: str, value: object, *, low: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise _err(kind, f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x) or (low is not None and x < low):
-        rule = "finite" if low is None else f"a finite number >= {format_number(low)}"
-        raise _err(kind, f"{name} must be {rule}, got {value!r}")
-    return x
+    return real(_err, kind, name, value, low=low)
 
 
 def _whole(kind: str, name: str, value: object, low: int) -> int:

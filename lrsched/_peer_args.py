@@ -15,11 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lrsched._errors import ScheduleError
+from lrsched._spelling import format_number
 
 if TYPE_CHECKING:
     from lrsched._core import Schedule
 
-__all__ = ["call", "flag", "number", "scalar_parameters"]
+__all__ = ["call", "flag", "number", "real", "scalar_parameters"]
 
 
 def _shown(value: object) -> str:
@@ -52,6 +53,41 @@ def number(name: str, value: object) -> float:
         msg = f"{name} must be a finite number (got {_shown(value)})"
         raise ScheduleError(msg)
     return out + 0.0
+
+
+def real(
+    error: Callable[[str, str], ScheduleError],
+    where: str,
+    name: str,
+    value: object,
+    *,
+    low: float | None = None,
+) -> float:
+    """`value` as a finite float (``>= low`` if given), or ``error(where, reason)`` naming it.
+
+    The converters of live objects (timm, fvcore, ignite) and `from_hf` check each number
+    they read with it; ``error`` prefixes the peer (``timm cosine: ...``).
+
+    Examples:
+        >>> from lrsched._errors import ScheduleError
+        >>> from lrsched._peer_args import real
+        >>> def error(where, reason):
+        ...     return ScheduleError(f"timm {where}: {reason}")
+        >>> real(error, "cosine", "cycle_mul", 2)
+        2.0
+        >>> real(error, "cosine", "cycle_mul", -1, low=0.0)
+        Traceback (most recent call last):
+        ...
+        lrsched._errors.ScheduleError: timm cosine: cycle_mul must be a finite number >= 0, got -1
+
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise error(where, f"{name} must be a number, got {value!r}")
+    x = float(value)
+    if not math.isfinite(x) or (low is not None and x < low):
+        bound = "" if low is None else f" >= {format_number(low)}"
+        raise error(where, f"{name} must be a finite number{bound}, got {value!r}")
+    return x
 
 
 def flag(name: str, value: object) -> bool:

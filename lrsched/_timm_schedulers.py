@@ -20,6 +20,7 @@ from lrsched._cycles import Repeat, repeat
 from lrsched._errors import ScheduleError
 from lrsched._leaves import constant, exponential, milestones, step
 from lrsched._noise import noise
+from lrsched._peer_args import real as checked_real
 from lrsched._recipes import shift, warmup_stable_decay
 from lrsched._timemaps import compose, stretch, time
 from lrsched._validate import format_number
@@ -40,13 +41,7 @@ def err(where: str, reason: str) -> ScheduleError:
 
 def real(where: str, name: str, value: object, *, low: float | None = None) -> float:
     """The parameter `name` as a finite float (>= `low` if given), or the error naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise err(where, f"{name} must be a number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x) or (low is not None and x < low):
-        bound = "" if low is None else f" >= {format_number(low)}"
-        raise err(where, f"{name} must be a finite number{bound}, got {value!r}")
-    return x
+    return checked_real(err, where, name, value, low=low)
 
 
 def _whole(where: str, name: str, value: object, *, low: float | None = 0.0) -> float:
