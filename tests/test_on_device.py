@@ -3,7 +3,8 @@
 A compiled step (inductor, on the CPU) holds ``optimizer.step()`` and the binding's
 `OnDevice.step` (itself ``fullgraph=True``): 200 steps compile once, and the lr trajectory
 (rounded once to the lr tensor's float32) and the parameters equal those of the same run with
-the host binding.
+the host binding. A whole SGD update written out in one ``fullgraph=True`` graph, its lr the
+schedule at a step tensor, does the same.
 """
 
 from __future__ import annotations
@@ -157,3 +158,40 @@ def test_a_state_dict_resumes_at_its_step() -> None:
     assert opt2.param_groups[0]["lr"].item() == opt.param_groups[0]["lr"].item()
     with pytest.raises(ls.ScheduleError, match="not a state of an lrsched device binding"):
         resumed.load_state_dict({"step": -1})
+
+
+def test_a_fullgraph_training_step_computes_the_lr_from_a_step_tensor() -> None:
+    # A whole SGD update in one graph (fullgraph=True): torch's Optimizer.step cannot be one,
+    # so the update is written out; the lr is the schedule at a step tensor, in the graph.
+    schedule = SCHEDULES[0]
+    host_model, _ = _model_and_optimizer(0.1)
+    host_opt = torch.optim.SGD(host_model.parameters(), lr=0.1)
+    host = ls.bind(host_opt, schedule)
+    model, _ = _model_and_optimizer(0.1)
+    params = list(model.parameters())
+    count = torch.zeros((), dtype=torch.int64)
+
+    torch._dynamo.reset()
+    graphs = torch._dynamo.utils.counters["stats"]
+
+    @torch.compile(fullgraph=True)
+    def update() -> torch.Tensor:
+        lr = 0.1 * schedule(count.to(torch.float64))
+        with torch.no_grad():
+            for p in params:
+                p.sub_(lr * p.grad)
+        count.add_(1)
+        return lr
+
+    before = graphs["unique_graphs"]
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        for k in range(STEPS):
+            _grads(host_model, k)
+            lr_host = host_opt.param_groups[0]["lr"]
+            host_opt.step()
+            host.step()
+            _grads(model, k)
+            assert update().item() == lr_host
+    assert graphs["unique_graphs"] - before == 1
+    for p, q in zip(params, host_model.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-8)
