@@ -28,7 +28,7 @@ if not torch.distributed.is_available():  # pragma: no cover - torch builds with
 from tests.clients._ddp_worker import BASE_LR, CUT, SCHEDULE, STEPS, WORLD
 
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 300  # seconds for one job: far above the few seconds it takes, to catch a hang
+TIMEOUT = 90  # seconds for one job: far above the 5-10 s it takes; a hung first try is retried
 
 
 def free_port() -> int:
