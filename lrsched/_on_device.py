@@ -116,7 +116,10 @@ class OnDevice:
             t = t / self.steps_per_epoch
         values = [s(t) for s in self.schedules]
         for tensor, base, slot, _ in self._targets:
-            tensor.copy_(values[slot] * base if base else values[slot] * 0.0)
+            if base:
+                tensor.copy_(values[slot] * base)
+            else:  # a base of 0 wins over an overflowed value, as `scaled` does on the host
+                tensor.zero_()
 
     def at(self, step: int) -> list[tuple[str, int, float]]:
         """The value each driven cell has at optimizer step ``step`` (computed on the host).

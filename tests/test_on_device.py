@@ -195,3 +195,12 @@ def test_a_fullgraph_training_step_computes_the_lr_from_a_step_tensor() -> None:
     assert graphs["unique_graphs"] - before == 1
     for p, q in zip(params, host_model.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-8)
+
+
+def test_a_base_of_zero_wins_over_an_overflowed_value() -> None:
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    device = ls.bind_on_device(opt, ls.exponential(2.0))  # 2.0 ** 2000 is inf in float64
+    device.load_state_dict({"format": "lrsched.on_device", "version": 1, "step": 2000})
+    assert opt.param_groups[0]["lr"].item() == 0.0
+    assert device.at(2000) == [("lr", 0, 0.0)]
